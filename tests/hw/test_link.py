@@ -1,0 +1,216 @@
+"""The link: one cell per slot, idle cells, impairments with the statistics they promise, link down,
+conservation and determinism."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from hw.aal5 import Reassembler, pack_sdus, segment_batch
+from hw.cell import hec
+from hw.errors import FieldError
+from hw.link import IDLE_CELL, Impairments, Link
+
+
+def user_cells(n: int, seed: int = 0) -> np.ndarray:
+    cells = np.random.default_rng(seed).integers(0, 256, (n, 53), dtype=np.uint8)
+    cells[:, :4] = [0x00, 0x10, 0x02, 0x00]  # VPI 1 / VCI 32: never an idle header
+    return cells
+
+
+def conserved(link: Link) -> dict:
+    link.check_conservation()
+    for c in link.counters.values():
+        assert c["cells_offered"] == (c["cells_delivered"] + c["cells_lost_random"] + c["cells_lost_burst"]
+                                      + c["cells_lost_down"] + c["cells_dropped_queue_full"] + c["cells_queued"])
+    return link.counters["a->b"]
+
+
+def test_one_cell_per_slot_then_idle():
+    link = Link("OC-12c", delay_slots=3)
+    cells = user_cells(10)
+    link.a.send(cells)
+    link.advance(4)
+    d = link.b.receive()
+    assert np.array_equal(d.cells, cells[:4]) and d.slots.tolist() == [3, 4, 5, 6]
+    assert conserved(link)["cells_queued"] == 6
+    link.advance(20)
+    d = link.b.receive(until=10)  # arrivals up to slot 10 only
+    assert d.slots.tolist() == [7, 8, 9, 10]
+    d = link.b.receive()
+    assert np.array_equal(d.cells, cells[8:]) and d.slots.tolist() == [11, 12]
+    c = conserved(link)
+    assert (c["cells_delivered"], c["idle_inserted"], c["slots"]) == (10, 10, 20)
+    assert len(link.a.receive()) == 0 and link.counters["b->a"]["idle_inserted"] == 20
+
+
+def test_idle_cells_when_emitted():
+    link = Link(emit_idle=True)
+    link.a.send(user_cells(2), at=5)
+    link.advance(10)
+    d = link.b.receive()
+    assert d.slots.tolist() == list(range(10)) and d.idle.tolist() == [True] * 5 + [False] * 2 + [True] * 3
+    assert (d.cells[d.idle] == IDLE_CELL).all()
+    assert IDLE_CELL[4] == hec(bytes(IDLE_CELL[:4])) == 0x52  # I.432.1: idle header 00 00 00 01, HEC 0x52
+
+
+def test_link_down_loses_what_is_sent_and_up_restores():
+    link = Link()
+    link.a.send(user_cells(5), at=0)
+    link.advance(2)
+    link.down()
+    link.a.send(user_cells(10, 1))
+    link.advance(10)
+    c = conserved(link)
+    assert (c["cells_delivered"], c["cells_lost_down"], c["slots_down"]) == (2, 8, 8)
+    link.up()
+    link.advance(20)
+    c = conserved(link)
+    assert (c["cells_delivered"], c["cells_lost_down"], c["cells_queued"]) == (7, 8, 0)
+    assert c["idle_inserted"] == 5  # slots 15..19 only: none while the line is dark (slots 2..9)
+    assert link.down_events == 1
+
+
+def test_full_fifo_drops_are_counted():
+    link = Link(max_queue_cells=10)
+    assert link.a.send(user_cells(15)) == 10
+    assert conserved(link)["cells_dropped_queue_full"] == 5
+
+
+def test_sender_buffer_is_not_touched_by_bit_errors():
+    cells = user_cells(1000)
+    before = cells.copy()
+    link = Link(impairments=Impairments(ber=1e-2), seed=1)
+    link.a.send(cells)
+    link.advance(1000)
+    assert np.array_equal(cells, before)
+    assert not np.array_equal(link.b.receive().cells, before)
+
+
+def run(seed: int, imp: Impairments, n: int = 3000, chunks: int = 3):
+    link = Link(impairments=imp, seed=seed, emit_idle=True)
+    for k in range(chunks):
+        link.a.send(user_cells(n, k), at=k * 2 * n)
+        link.b.send(user_cells(n // 2, k + 10))
+        if k == 1:
+            link.advance(k * 2 * n + n // 2)
+            link.down()
+            link.advance(k * 2 * n + n // 2 + 100)
+            link.up()
+    link.advance(chunks * 2 * n)
+    return link, link.b.receive(), link.a.receive()
+
+
+def test_deterministic_for_a_seed_and_conserved():
+    imp = Impairments(ber=1e-4, loss=1e-2, burst_start=1e-3, burst_mean_slots=8)
+    (l1, d1, e1), (l2, d2, e2) = run(7, imp), run(7, imp)
+    assert np.array_equal(d1.cells, d2.cells) and np.array_equal(d1.slots, d2.slots)
+    assert np.array_equal(e1.cells, e2.cells)
+    assert l1.counters == l2.counters
+    c = conserved(l1)
+    assert all(c[k] > 0 for k in ("cells_lost_random", "cells_lost_burst", "cells_lost_down", "cells_errored",
+                                  "idle_errored", "idle_inserted"))
+    l3, d3, _ = run(8, imp)
+    assert not np.array_equal(d1.cells, d3.cells) or not np.array_equal(d1.slots, d3.slots)
+
+
+def test_bit_error_rate_is_right():
+    # 100,000 cells = 42.4 M bits at BER 1e-4: flips ~ Binomial(42.4e6, 1e-4), mean 4240, sd 65.
+    # 5 sd either side (about 7.7 %) fails a correct link with probability below 1e-6.
+    n, ber = 100_000, 1e-4
+    cells = user_cells(n, 3)
+    link = Link(impairments=Impairments(ber=ber), seed=11)
+    link.a.send(cells)
+    link.advance(n)
+    got = link.b.receive().cells
+    diff = np.unpackbits(got ^ cells, axis=1)  # (n, 424) bits flipped
+    flips = int(diff.sum())
+    mean = n * 424 * ber
+    assert abs(flips - mean) < 5 * math.sqrt(mean)
+    c = conserved(link)
+    assert c["bits_flipped"] == flips  # the counter is the truth
+    assert c["cells_errored"] == int(diff.any(axis=1).sum())
+    p_cell = 1 - (1 - ber) ** 424  # a cell has at least one flipped bit
+    assert abs(c["cells_errored"] - n * p_cell) < 5 * math.sqrt(n * p_cell * (1 - p_cell))
+    # flips land anywhere in the cell, header included: 40 of 424 bits are header bits
+    header = int(diff[:, :40].sum())
+    assert abs(header - flips * 40 / 424) < 5 * math.sqrt(flips * 40 / 424 * (1 - 40 / 424))
+
+
+def test_cell_loss_probability_is_right():
+    n, p = 100_000, 0.05  # lost ~ Binomial(1e5, 0.05): mean 5000, sd 69; 5 sd tolerance
+    link = Link(impairments=Impairments(loss=p), seed=5)
+    link.a.send(user_cells(n))
+    link.advance(n)
+    c = conserved(link)
+    assert abs(c["cells_lost_random"] - n * p) < 5 * math.sqrt(n * p * (1 - p))
+    assert len(link.b.receive()) == c["cells_delivered"]
+
+
+def test_loss_bursts_have_the_promised_shape():
+    n, start, mean = 400_000, 1e-3, 10.0
+    link = Link(impairments=Impairments(burst_start=start, burst_mean_slots=mean), seed=9)
+    link.a.send(user_cells(n))
+    for until in range(50_000, n + 1, 50_000):  # bursts carry over between calls
+        link.advance(until)
+    c = conserved(link)
+    lost = np.ones(n, dtype=bool)
+    lost[link.b.receive().slots] = False
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], lost.astype(np.int8), [0]))))
+    runs = edges[1::2] - edges[::2]
+    # about n / (1/start + mean) = 396 bursts (Poisson-like count: sd ~ 20), mean length 10 slots
+    assert 300 < runs.size < 500
+    assert 8.0 < runs.mean() < 12.0  # sd of the mean of ~400 geometric(0.1) runs is ~0.47
+    assert runs.sum() == c["cells_lost_burst"] == c["burst_slots"]
+
+
+def test_lanes_are_independent():
+    link = Link(impairments=Impairments(loss=0.5), seed=2)
+    link.set_impairments(Impairments(), "b->a")
+    link.a.send(user_cells(1000))
+    link.b.send(user_cells(1000))
+    link.advance(1000)
+    assert link.counters["b->a"]["cells_delivered"] == 1000
+    assert link.counters["a->b"]["cells_lost_random"] > 300
+    assert link.a.peer is link.b and link.b.peer is link.a
+
+
+def test_link_carries_aal5_and_the_reassembler_accounts_for_every_cell():
+    sdus = [bytes([i]) * (100 + 37 * i) for i in range(60)]
+    buf, off, ln = pack_sdus(sdus)
+    cells = segment_batch(buf, off, ln, 0, 32)
+    link = Link(impairments=Impairments(loss=0.01, ber=2e-5), seed=4)
+    link.a.send(cells)
+    link.advance(len(cells) + 10)
+    d = link.b.receive()
+    r = Reassembler(timeout_slots=1000)
+    out = r.feed(d.cells, d.slots)
+    out_late = r.expire(link.now + 2000)
+    assert all(s.sdu in sdus for s in out)  # what is delivered is intact
+    lc, rc = conserved(link), r.counters
+    assert rc["cells_in"] == lc["cells_delivered"]
+    assert rc["cells_in"] == rc["cells_delivered"] + rc["cells_discarded"] + rc["cells_pending"]
+    assert rc["cells_pending"] == 0 and len(out) + len(out.errors) + len(out_late.errors) >= 1
+    assert len(out) < len(sdus)  # the impairments cost something
+
+
+def test_bad_arguments_are_typed_errors():
+    link = Link()
+    with pytest.raises(FieldError) as e:
+        link.a.send(np.zeros((2, 52), np.uint8))
+    assert e.value.field == "cells"
+    link.advance(10)
+    with pytest.raises(FieldError) as e:
+        link.advance(5)
+    assert e.value.field == "until"
+    with pytest.raises(FieldError) as e:
+        Impairments(ber=1.5)
+    assert e.value.field == "ber"
+    with pytest.raises(FieldError) as e:
+        Link("OC-1")
+    assert e.value.field == "line rate"
+    with pytest.raises(FieldError) as e:
+        link.set_impairments(Impairments(), "a->c")
+    assert e.value.field == "direction"
