@@ -30,13 +30,13 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from hw.cell import CELL_OCTETS, IDLE_CELL as _IDLE_CELL_BYTES
 from hw.errors import FieldError
 from hw.rates import LineRate, rate as line_rate
 
-CELL_OCTETS = 53
 CELL_BITS = CELL_OCTETS * 8
-#: Idle cell (I.432.1 4.5.1; reference/atm-wire-formats.md): header 00 00 00 01, HEC 0x52, payload 0x6A.
-IDLE_CELL = np.array([0x00, 0x00, 0x00, 0x01, 0x52] + [0x6A] * 48, dtype=np.uint8)
+#: The idle cell of hw.cell as a row, for broadcasting into transmit blocks.
+IDLE_CELL = np.frombuffer(_IDLE_CELL_BYTES, dtype=np.uint8)
 
 COUNTER_NAMES = (
     "cells_offered",
