@@ -71,10 +71,12 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"atmemu {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except FileNotFoundError as exc:
+    except OSError as exc:
         if args.debug:
             raise
-        print(f"atmemu {args.command}: error: no such file: {exc.filename}", file=sys.stderr)
+        what = exc.strerror or str(exc)
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"atmemu {args.command}: error: {what}{where}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print(f"atmemu {args.command}: interrupted", file=sys.stderr)
