@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from tools.cli import main as atmemu
-from tools.scenarios.cell_demo import CellDemoOptions, run_cell_demo
+from tools.cell_demo import CellDemoOptions, run_cell_demo
 
 
 def test_clean_line_delivers_every_frame_identical():

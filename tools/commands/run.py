@@ -1,6 +1,6 @@
 """atmemu run: the main job on its built-in default scenario.
 
-Today the default scenario is the cell-level demonstration (tools/scenarios/cell_demo.py): AAL5 frames
+Today the default scenario is the cell-level demonstration (tools/cell_demo.py): AAL5 frames
 segmented into cells, carried over an OC-3c link with bit errors, re-delineated after a bit slip,
 HEC-corrected and reassembled, with every stage's counters. It grows into the end-to-end
 point-to-multipoint call as the signalling layers land.
@@ -14,7 +14,7 @@ from dataclasses import asdict
 from rich.console import Console
 from rich.table import Table
 
-from tools.scenarios.cell_demo import VCS, CellDemoOptions, run_cell_demo
+from tools.cell_demo import VCS, CellDemoOptions, run_cell_demo
 
 NAME = "run"
 HELP = "run the default scenario and print its summary"
