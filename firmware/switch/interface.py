@@ -1,0 +1,541 @@
+"""One side of one UNI: the call machines of :mod:`firmware.uni.machines` put to work on a signalling
+channel and the virtual clock. The switch runs one network-side interface per port; an endpoint runs
+one user-side interface.
+
+What the machines leave to their caller, and this module does:
+
+* **Call references** (Q.2931 4.3): the interface's call table is keyed by (call reference value, who
+  allocated it). A message received with the flag 0 comes from the side that allocated the value (the
+  peer's call), with the flag 1 it is about one of ours; every message sent carries the flag the other
+  way round. Values for the calls this side originates are allocated per interface, round robin from
+  1 (0 is the global call reference, 0x7FFFFF the dummy one). Endpoint references follow the same flag
+  rule (Q.2971: the side that allocated the call reference allocates the endpoint references).
+* **Messages**: a received message becomes the machine's event (its type, the endpoint reference,
+  cause, call state, endpoint state, and for SETUP whether the bearer is point-to-multipoint); a
+  ``Send`` action becomes a message built with :mod:`firmware.uni.builders`, with the contents the
+  interface's owner supplies for it (called party number, traffic descriptor, connection identifier...)
+  and the cause's location (Q.850's location field: where the cause was generated; a relayed cause keeps its own).
+  A ``Send`` marked retransmit sends the very message sent the first time (SETUP on T303, RELEASE on T308).
+* **Timers**: ``StartTimer`` / ``StopTimer`` become cancellable events on the :class:`hw.clock.Clock`
+  (seconds converted to cell slots at the clock's line rate, rounded up); an expiry is fed back to the
+  machine with the timer's endpoint reference.
+* **Receiver checks** (Q.2931 5.6): frames the channel could not decode arrive with their typed error
+  and get the answer their disposition calls for (ignored, STATUS with the cause, RELEASE COMPLETE for a
+  SETUP or a RELEASE, or clearing); a decoded message missing a mandatory IE or carrying an unrecognised
+  one is checked with :func:`firmware.uni.findings` and answered the same way. Everything not
+  processed is counted under a named reason.
+
+The owner (a control plane, an endpoint) gets every indication the machines give, with the message that
+caused it, through :meth:`InterfaceListener.on_indication`, after the step's messages are sent and its
+timers set; and :meth:`InterfaceListener.on_closed` when a call is back in Null and gone from the table.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from firmware.switch.channel import SignallingChannel, message_name
+from firmware.switch.errors import InterfaceError
+from firmware.uni import builders as B
+from firmware.uni.constants import (
+    DUMMY_CALL_REF,
+    GLOBAL_CALL_REF,
+    CallState,
+    CauseLocation,
+    IEId,
+    MessageType,
+    UserPlaneConfiguration,
+)
+from firmware.uni.contents import findings
+from firmware.uni.errors import (Disposition, IEContentError, MessageIgnored, MessageLengthError, UniDecodeError,
+                                 UnknownMessageType)
+from firmware.uni.ies import (
+    BroadbandBearerCapabilityIE,
+    CallStateIE,
+    CauseIE,
+    ConnectionIdentifierIE,
+    EndpointReferenceIE,
+    EndpointStateIE,
+)
+from firmware.uni.machines import Call, CallStep, CountCause, Discard, Indicate, Send, Side, StartTimer, StopTimer
+from firmware.uni.machines import events as ev
+from firmware.uni.machines.call import MAX_CREF
+from firmware.uni.machines.errors import UNIError
+from firmware.uni.machines.timers import DEFAULT_TIMERS, Timers
+from firmware.uni.message import Q2931
+from hw.clock import Clock, EventHandle
+
+#: Machine event of each message type (LEAF SETUP REQUEST/FAILURE are not implemented: UNKNOWN).
+MESSAGE_EVENTS: dict[int, str] = {int(t): ev.canonical(t.name) for t in MessageType}
+#: Q.2931 5.6.7.1: a RELEASE without its (mandatory) Cause is taken as cause 31, normal unspecified.
+CAUSE_NORMAL_UNSPECIFIED = 31
+
+
+def message_event(message: Q2931) -> tuple[str, int | None, dict[str, Any]]:
+    """(event, endpoint reference, parameters) the machines take for a decoded message."""
+    name = MESSAGE_EVENTS.get(message.message_type, ev.UNKNOWN)
+    params: dict[str, Any] = {}
+    epref = None
+    for element in message.ies:
+        if isinstance(element, CauseIE):
+            params.setdefault("cause", int(element.cause_value))
+        elif isinstance(element, EndpointReferenceIE) and epref is None:
+            epref = int(element.ref_value)
+        elif isinstance(element, CallStateIE):
+            params["call_state"] = int(element.call_state)
+        elif isinstance(element, EndpointStateIE):
+            params["endpoint_state"] = int(element.party_state)
+    if name == ev.SETUP:
+        bearer = message.ie(BroadbandBearerCapabilityIE)
+        params["multipoint"] = (bearer is not None and bearer.up_config == UserPlaneConfiguration.POINT_TO_MULTIPOINT)
+    return name, epref, params
+
+
+def cause_of(message: Q2931 | None) -> tuple[int | None, int | None]:
+    """(cause value, location) of a message's first Cause IE, (None, None) without one."""
+    c = None if message is None else message.ie(CauseIE)
+    return (None, None) if c is None else (int(c.cause_value), int(c.location))
+
+
+def connection_of(message: Q2931 | None) -> tuple[int, int] | None:
+    """(VPCI, VCI) of a message's Connection identifier IE."""
+    c = None if message is None else message.ie(ConnectionIdentifierIE)
+    return None if c is None else (int(c.vpci), int(c.vci))
+
+
+class UniCall:
+    """One call in an interface's call table: the composed machine (:class:`firmware.uni.machines.Call`)
+    plus what the interface keeps for it. ``owner`` is free for the interface's owner to use."""
+
+    def __init__(self, iface: UniInterface, cref: int, ours: bool, machine: Call) -> None:
+        self.iface = iface
+        self.cref = cref
+        self.ours = ours
+        self.machine = machine
+        self.owner: Any = None
+        self.closed = False
+        self.timers: dict[tuple[str, int | None], EventHandle] = {}
+        self.sent: dict[tuple[str, int | None], Q2931] = {}
+        self.received: dict[str, Q2931] = {}
+        self.connection: tuple[int, int] | None = None   # (VPCI, VCI) from a Connection identifier IE
+
+    @property
+    def key(self) -> tuple[int, bool]:
+        return (self.cref, self.ours)
+
+    @property
+    def flag(self) -> int:
+        """Call reference flag of the messages this side sends for the call (Q.2931 4.3)."""
+        return 0 if self.ours else 1
+
+    @property
+    def state(self) -> str:
+        return self.machine.state
+
+    def party_state(self, epref: int) -> str:
+        return self.machine.party_state(epref)
+
+    def __repr__(self) -> str:
+        who = "ours" if self.ours else "peer's"
+        return (f"<UniCall {self.iface.name} cref={self.cref} ({who}) {self.machine.state} "
+                f"{self.machine.party_states()}>")
+
+
+class InterfaceListener(Protocol):
+    def on_indication(self, iface: UniInterface, call: UniCall, indication: Indicate,
+                      message: Q2931 | None) -> None: ...
+
+    def on_closed(self, iface: UniInterface, call: UniCall) -> None: ...
+
+
+@dataclass
+class InterfaceCounters:
+    """Everything one interface did, by name. ``answered``: unexpected messages that got the standard
+    answer, by the cause of the answer (0 when the answer was to discard); ``causes``: the causes the
+    machines counted (CountCause); ``discards``: events and frames not processed, by reason."""
+
+    messages_in: Counter[str] = field(default_factory=Counter)
+    messages_out: Counter[str] = field(default_factory=Counter)
+    requests: Counter[str] = field(default_factory=Counter)
+    indications: Counter[str] = field(default_factory=Counter)
+    answered: Counter[int] = field(default_factory=Counter)
+    causes: Counter[int] = field(default_factory=Counter)
+    discards: Counter[str] = field(default_factory=Counter)
+    decode_errors: Counter[int] = field(default_factory=Counter)
+    timers_started: Counter[str] = field(default_factory=Counter)
+    timers_expired: Counter[str] = field(default_factory=Counter)
+    calls_opened: int = 0
+    calls_closed: int = 0
+
+
+def _kwargs(fn) -> frozenset[str]:
+    return frozenset(p.name for p in inspect.signature(fn).parameters.values() if p.kind is p.KEYWORD_ONLY)
+
+
+# Contents a builder takes from the owner (beyond what the interface fills itself).
+_SETUP_KW = _kwargs(B.Setup) - {"flag", "endpoint_flag", "endpoint_ref"}
+_ADD_PARTY_KW = _kwargs(B.AddParty) - {"flag", "endpoint_flag"} | {"called"}
+_CONTENT_KW = {
+    ev.SETUP: _SETUP_KW,
+    ev.ADD_PARTY: _ADD_PARTY_KW,
+    ev.CALL_PROCEEDING: frozenset({"connection_id", "notify"}),
+    ev.ALERTING: frozenset({"connection_id", "notify"}),
+    ev.CONNECT: frozenset({"aal", "blli", "connection_id", "e2e_delay", "notify"}),
+    ev.ADD_PARTY_ACK: frozenset({"aal", "blli", "e2e_delay", "notify"}),
+    ev.PARTY_ALERTING: frozenset({"notify"}),
+    ev.RELEASE: frozenset({"notify"}),
+    ev.DROP_PARTY: frozenset({"notify"}),
+}
+
+
+class UniInterface:
+    """The signalling entity of one side of one UNI. ``side``: "user" or "network"."""
+
+    def __init__(self, clock: Clock, channel: SignallingChannel, side: Side | str, *, timers: Timers = DEFAULT_TIMERS,
+                 name: str = "", listener: InterfaceListener | None = None, cause_location: int | None = None) -> None:
+        self.clock = clock
+        self.channel = channel
+        self.side = Side(side)
+        self.timers = timers
+        self.name = name or f"{self.side.value}-uni"
+        self.listener = listener
+        if cause_location is None:
+            # Q.850 location: causes a user generates say "user"; the switch is the private network
+            # serving its local users.
+            cause_location = CauseLocation.USER if self.side is Side.USER else CauseLocation.PRIVATE_NETWORK_LOCAL_USER
+        self.cause_location = int(cause_location)
+        self.calls: dict[tuple[int, bool], UniCall] = {}
+        self.counters = InterfaceCounters()
+        self._next_cref = 1
+        channel.on_message = self.receive
+        channel.on_error = self.receive_error
+
+    # ---- calls this side originates
+    def originate(self, *, multipoint: bool = True) -> UniCall:
+        """A new call with a call reference allocated here; drive it with :meth:`request`
+        (``setup.request`` first)."""
+        cref = self._allocate_cref()
+        ucall = UniCall(self, cref, True, Call(cref, self.side, multipoint=multipoint, timers=self.timers))
+        self.calls[ucall.key] = ucall
+        self.counters.calls_opened += 1
+        return ucall
+
+    def _allocate_cref(self) -> int:
+        start = self._next_cref
+        while True:
+            cref = self._next_cref
+            self._next_cref = cref + 1 if cref + 1 < min(MAX_CREF, DUMMY_CALL_REF) else 1
+            if (cref, True) not in self.calls:
+                return cref
+            if self._next_cref == start:
+                raise InterfaceError(f"{self.name}: every call reference value is in use")
+
+    # ---- local primitives
+    def request(self, ucall: UniCall, event: str, *, epref: int | None = None, content: dict[str, Any] | None = None,
+                location: int | None = None, **params: Any) -> CallStep:
+        """Apply a local primitive (``setup.request``, ``add-party.request``, ``release.response``...) to a
+        call and carry out what it asks. ``content``: builder keywords for the messages this step sends
+        (``called``, ``traffic``, ``connection_id``...); ``location``: the Cause IE's location when it is
+        not this side's own (a relayed cause). A primitive the call's state does not allow raises
+        :class:`~firmware.uni.machines.UNIProtocolError` with nothing changed."""
+        if ucall.closed:
+            raise InterfaceError(f"{self.name}: request {event!r} on call {ucall.cref}, which is closed")
+        if event in (ev.SETUP_REQUEST, ev.ADD_PARTY_REQUEST) and "called" not in (content or {}):
+            # checked before the machine moves: its SETUP / ADD PARTY could not be built
+            raise InterfaceError(f"{self.name}: {event} on call {ucall.cref} needs content 'called'")
+        step = ucall.machine.handle(event, epref=epref, **params)
+        self.counters.requests[event] += 1
+        self._carry_out(ucall, step, None, content, location)
+        return step
+
+    def accepts(self, ucall: UniCall, event: str, epref: int | None = None) -> bool:
+        """Would ``request(ucall, event, epref=...)`` be allowed now (call state and party state)?"""
+        if ucall.closed:
+            return False
+        m = ucall.machine
+        if event in ev.PARTY_PRIMITIVES and event != ev.ADD_PARTY_REQUEST:
+            p = m.parties.get(epref) if epref is not None else None
+            return m.machine.accepts(event) and p is not None and p.accepts(event)
+        return m.machine.accepts(event)
+
+    # ---- the channel's side
+    def receive(self, message: Q2931) -> None:
+        """A decoded message from the peer."""
+        self._take(message, None)
+
+    def receive_error(self, octets: bytes, error: UniDecodeError) -> None:
+        """A frame the channel could not decode: answered as its disposition says (Q.2931 5.6, 5.7)."""
+        self.counters.decode_errors[error.cause if error.cause is not None else 0] += 1
+        if isinstance(error, MessageIgnored) or error.disposition is Disposition.IGNORE:
+            self.counters.discards[f"undecodable frame ignored ({error.clause})"] += 1
+            return
+        if isinstance(error, IEContentError) and error.message is not None:
+            diag = bytes([error.identifier]) if 0 <= error.identifier <= 0xFF else b""
+            self._take(error.message, (int(error.cause), error.disposition, diag))
+            return
+        cref = int.from_bytes(octets[2:5], "big") & 0x7FFFFF
+        ours = bool(octets[2] & 0x80)
+        ucall = self.calls.get((cref, ours))
+        if isinstance(error, UnknownMessageType):
+            self.counters.messages_in[ev.UNKNOWN] += 1
+            if cref == GLOBAL_CALL_REF:
+                self.counters.discards["unknown message type on the global call reference"] += 1
+            elif error.disposition is Disposition.CLEAR and ucall is not None:
+                self._clear(ucall, int(error.cause))           # Q.2931 5.7.1: "clear call"
+            else:
+                # Q.2931 5.6.4: STATUS with cause 97 (the machine answers RELEASE COMPLETE 81 in Null)
+                target = ucall or UniCall(self, cref, ours, Call(cref, self.side, timers=self.timers))
+                self._feed(target, ev.UNKNOWN, None, {}, None)
+        elif isinstance(error, MessageLengthError):
+            self.counters.messages_in[message_name(octets[5])] += 1
+            self._report(ucall, cref, ours, int(error.cause))  # Q.2931 5.6.5: STATUS 104
+        else:
+            self.counters.discards[f"undecodable frame ({type(error).__name__}, cause {error.cause})"] += 1
+
+    def _take(self, message: Q2931, problem: tuple[int, Disposition | None, bytes] | None) -> None:
+        name, epref, params = message_event(message)
+        self.counters.messages_in[name] += 1
+        cref, ours = int(message.call_ref), int(message.call_ref_flag) == 1
+        if cref == GLOBAL_CALL_REF:
+            # Q.2931 5.5: RESTART / RESTART ACKNOWLEDGE and STATUS on the global call reference belong
+            # to the restart procedure, which this interface does not run.
+            self.counters.discards[f"global call reference: {name}"] += 1
+            return
+        ucall = self.calls.get((cref, ours))
+        if ucall is None and name != ev.SETUP:
+            # Q.2931 5.6.3.2 comes before the IE checks of 5.6.7 / 5.6.8: a message for a call reference
+            # not in use gets the Null state's answer (RELEASE COMPLETE 81, ...) whatever it carries.
+            problem = None
+        elif problem is None:
+            problem = self._contents_problem(message, name, params)
+        report_after: tuple[int, bytes] | None = None
+        if problem is not None:
+            cause, disposition, diag = problem
+            d = disposition or Disposition.REPORT
+            if d is Disposition.PROCEED:                     # Q.2931 5.7.2: discard the IE, proceed
+                self.counters.discards[f"IE dropped from {name} (cause {cause})"] += 1
+            elif d is Disposition.PROCEED_AND_REPORT:        # Q.2931 5.6.8: proceed, then STATUS
+                report_after = (cause, diag)
+            elif d is Disposition.IGNORE:                    # Q.2931 5.7.2: discard the message
+                self.counters.discards[f"{name} ignored as its IE's action indicator says (cause {cause})"] += 1
+                return
+            elif d is Disposition.CLEAR and ucall is not None:
+                self._clear(ucall, cause)                    # Q.2931 5.7.2: "clear call"
+                return
+            elif name == ev.SETUP and ucall is None:
+                # Q.2931 5.6.7.1 / 5.6.7.2: SETUP with a mandatory IE missing or bad -> RELEASE COMPLETE
+                answer = B.ReleaseComplete(cref, B.cause(cause, self.cause_location, diag), flag=0 if ours else 1)
+                self._send_raw(answer, ev.RELEASE_COMPLETE)
+                self.counters.answered[cause] += 1
+                return
+            elif name == ev.RELEASE and ucall is not None:
+                # Q.2931 5.6.7.2: a RELEASE with a bad Cause still clears: taken as cause 31
+                params["cause"] = CAUSE_NORMAL_UNSPECIFIED
+                self.counters.discards[f"RELEASE with a bad mandatory IE taken as cause 31 (cause {cause})"] += 1
+            elif name == ev.RELEASE_COMPLETE and ucall is not None:
+                self.counters.discards[f"RELEASE COMPLETE processed despite cause {cause}"] += 1  # 5.6.7.2
+            else:
+                self._report(ucall, cref, ours, cause, diag)  # Q.2931 5.6.7.1 / 5.6.7.2: STATUS
+                return
+        if ucall is None:
+            if name == ev.SETUP and ours:
+                # Q.2931 5.6.3.2: a SETUP whose call reference flag says we allocated it is ignored.
+                self.counters.discards["SETUP with call reference flag 1"] += 1
+                return
+            ucall = UniCall(self, cref, ours, Call(cref, self.side, timers=self.timers))
+            if name == ev.SETUP:
+                self.calls[ucall.key] = ucall
+                self.counters.calls_opened += 1
+        self._feed(ucall, name, epref, params, message)
+        if report_after is not None:
+            self._report(ucall, cref, ours, *report_after)
+
+    def _contents_problem(self, message: Q2931, name: str,
+                          params: dict[str, Any]) -> tuple[int, Disposition, bytes] | None:
+        """The problem of a decoded message's contents that decides its handling (mandatory IE missing:
+        96; unrecognised or unexpected IE: 99), or None."""
+        found = findings(message)
+        if not found:
+            return None
+        worst = max(found, key=lambda f: f.disposition)    # max keeps the first of equals (5.7.2 order)
+        if name == ev.RELEASE and worst.cause == 96 and worst.identifier == IEId.CAUSE:
+            # Q.2931 5.6.7.1: a RELEASE without Cause is processed as if it carried cause 31. (The
+            # standard also has the answering RELEASE COMPLETE carry cause 96; here it carries what the
+            # owner answers with.)
+            params["cause"] = CAUSE_NORMAL_UNSPECIFIED
+            self.counters.discards["RELEASE without Cause taken as cause 31"] += 1
+            return None
+        diag = b"" if worst.identifier is None else bytes([worst.identifier & 0xFF])
+        return worst.cause, worst.disposition, diag
+
+    def _report(self, ucall: UniCall | None, cref: int, ours: bool, cause: int, diag: bytes = b"") -> None:
+        """STATUS with ``cause`` and the call state (Null for a call reference not in use)."""
+        state = ucall.machine.machine.code if ucall is not None and not ucall.closed else CallState.NULL
+        status = B.Status(cref, state, B.cause(cause, self.cause_location, diag), flag=0 if ours else 1)
+        self._send_raw(status, ev.STATUS)
+        self.counters.answered[cause] += 1
+
+    def _clear(self, ucall: UniCall, cause: int) -> None:
+        if ucall.machine.machine.accepts(ev.RELEASE_REQUEST):
+            self.counters.answered[cause] += 1
+            self.request(ucall, ev.RELEASE_REQUEST, cause=cause)
+        else:
+            self.counters.discards[f"clearing asked (cause {cause}) while the call is already clearing"] += 1
+
+    # ---- running the machines
+    def _feed(self, ucall: UniCall, name: str, epref: int | None, params: dict[str, Any],
+              message: Q2931 | None) -> None:
+        if message is not None:
+            ucall.received[name] = message
+            conn = connection_of(message)
+            if conn is not None:
+                ucall.connection = conn
+        try:
+            step = ucall.machine.handle(name, epref=epref, **params)
+        except UNIError as exc:
+            self.counters.discards[f"{name} refused by the machine ({type(exc).__name__})"] += 1
+            return
+        self._carry_out(ucall, step, message, None, None)
+
+    def _carry_out(self, ucall: UniCall, step: CallStep, message: Q2931 | None, content: dict[str, Any] | None,
+                   location: int | None) -> None:
+        indications: list[Indicate] = []
+        answer = None
+        for a in step.actions:
+            if isinstance(a, Send):
+                self._send(ucall, a, content, location)
+            elif isinstance(a, StartTimer):
+                self._start(ucall, a)
+            elif isinstance(a, StopTimer):
+                handle = ucall.timers.pop((a.timer, a.instance), None)
+                if handle is not None:
+                    handle.cancel()
+            elif isinstance(a, Indicate):
+                indications.append(a)
+            elif isinstance(a, CountCause):
+                if isinstance(a.cause, int):
+                    self.counters.causes[a.cause] += 1
+                    answer = a.cause if answer is None else answer
+            elif isinstance(a, Discard):
+                self.counters.discards[a.reason] += 1
+        if step.answered:
+            self.counters.answered[answer if answer is not None else 0] += 1
+        registered = self._close(ucall) if ucall.machine.released and not ucall.closed else False
+        for ind in indications:
+            self.counters.indications[ind.primitive] += 1
+            if self.listener is not None:
+                self.listener.on_indication(self, ucall, ind, message)
+        if registered and self.listener is not None:
+            self.listener.on_closed(self, ucall)
+
+    def _close(self, ucall: UniCall) -> bool:
+        """Mark the call closed, cancel its timers; True when it was in the call table (now removed)."""
+        ucall.closed = True
+        for handle in ucall.timers.values():
+            handle.cancel()
+        ucall.timers.clear()
+        if self.calls.get(ucall.key) is ucall:
+            del self.calls[ucall.key]
+            self.counters.calls_closed += 1
+            return True
+        return False
+
+    # ---- timers
+    def _start(self, ucall: UniCall, a: StartTimer) -> None:
+        key = (a.timer, a.instance)
+        old = ucall.timers.pop(key, None)
+        if old is not None:
+            old.cancel()
+        slots = self.clock.slots(a.seconds)
+        ucall.timers[key] = self.clock.schedule_in(slots, self._expire, ucall, a.timer, a.instance)
+        self.counters.timers_started[a.timer] += 1
+
+    def _expire(self, ucall: UniCall, timer: str, instance: int | None) -> None:
+        ucall.timers.pop((timer, instance), None)
+        if ucall.closed:
+            self.counters.discards[f"{timer} expired after its call closed"] += 1
+            return
+        self.counters.timers_expired[timer] += 1
+        try:
+            step = ucall.machine.handle(timer, epref=instance)
+        except UNIError as exc:
+            self.counters.discards[f"{timer} expiry refused: {exc}"] += 1
+            return
+        self._carry_out(ucall, step, None, None, None)
+
+    # ---- sending
+    def _send(self, ucall: UniCall, send: Send, content: dict[str, Any] | None, location: int | None) -> None:
+        key = (send.message, send.instance)
+        if send.retransmit and key in ucall.sent:
+            message = ucall.sent[key]
+        else:
+            message = self._build(ucall, send, content or {}, self.cause_location if location is None else location)
+            ucall.sent[key] = message
+        self._send_raw(message, send.message)
+
+    def _send_raw(self, message: Q2931, name: str) -> None:
+        self.channel.send(message)
+        self.counters.messages_out[name] += 1
+
+    def _build(self, ucall: UniCall, send: Send, content: dict[str, Any], location: int) -> Q2931:
+        name = send.message
+        ies = dict(send.ies)
+        cref, flag = ucall.cref, ucall.flag
+        epref = ies.get("endpoint_reference", send.instance)
+        cause = None if send.cause is None else B.cause(int(send.cause), location)
+        kw = {k: v for k, v in content.items() if k in _CONTENT_KW.get(name, ())}
+        try:
+            if name == ev.SETUP:
+                if "called" not in kw:
+                    raise InterfaceError(f"{self.name}: SETUP for call {cref} needs content 'called'")
+                return B.Setup(cref, endpoint_ref=epref, flag=flag, **kw)
+            if name == ev.CALL_PROCEEDING:
+                return B.CallProceeding(cref, endpoint_ref=epref, flag=flag, **kw)
+            if name == ev.ALERTING:
+                return B.Alerting(cref, endpoint_ref=epref, flag=flag, **kw)
+            if name == ev.CONNECT:
+                return B.Connect(cref, endpoint_ref=epref, flag=flag, **kw)
+            if name == ev.CONNECT_ACK:
+                return B.ConnectAcknowledge(cref, flag=flag)
+            if name == ev.RELEASE:
+                return B.Release(cref, cause if cause is not None else B.cause(16, location), flag=flag, **kw)
+            if name == ev.RELEASE_COMPLETE:
+                return B.ReleaseComplete(cref, cause, flag=flag)
+            if name == ev.STATUS:
+                return B.Status(cref, ies.get("call_state", ucall.machine.machine.code), cause, endpoint_ref=ies.get(
+                    "endpoint_reference"), party_state=ies.get("endpoint_state"), flag=flag)
+            if name == ev.STATUS_ENQUIRY:
+                return B.StatusEnquiry(cref, endpoint_ref=ies.get("endpoint_reference"), flag=flag)
+            if name == ev.ADD_PARTY:
+                called = kw.pop("called", None)
+                if called is None:
+                    raise InterfaceError(f"{self.name}: ADD PARTY for call {cref} needs content 'called'")
+                return B.AddParty(cref, epref, called, flag=flag, **kw)
+            if name == ev.ADD_PARTY_ACK:
+                return B.AddPartyAcknowledge(cref, epref, flag=flag, **kw)
+            if name == ev.ADD_PARTY_REJECT:
+                cause = cause if cause is not None else B.cause(ev.CAUSE_CALL_REJECTED, location)
+                return B.AddPartyReject(cref, epref, cause=cause, flag=flag)
+            if name == ev.PARTY_ALERTING:
+                return B.PartyAlerting(cref, epref, flag=flag, **kw)
+            if name == ev.DROP_PARTY:
+                return B.DropParty(cref, epref, cause if cause is not None else B.cause(16, location), flag=flag, **kw)
+            if name == ev.DROP_PARTY_ACK:
+                return B.DropPartyAcknowledge(cref, epref, cause, flag=flag)
+        except TypeError as exc:
+            raise InterfaceError(f"{self.name}: cannot build {name} for call {cref}: {exc}") from exc
+        raise InterfaceError(f"{self.name}: no builder for message {name}")
+
+    # ---- queries
+    def live_calls(self) -> list[UniCall]:
+        return list(self.calls.values())
+
+    def __repr__(self) -> str:
+        return f"<UniInterface {self.name} {self.side.value} calls={len(self.calls)}>"
+
+
+__all__ = ["InterfaceCounters", "InterfaceListener", "MESSAGE_EVENTS", "UniCall", "UniInterface", "cause_of",
+           "connection_of", "message_event", "message_name"]
