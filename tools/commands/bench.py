@@ -25,6 +25,14 @@ def register(p) -> None:
     p.add_argument("--scale", type=float, default=1.0, help="shrink the problem sizes (quick look; default 1.0)")
 
 
+def si(value: float) -> str:
+    """A figure in engineering notation that fits a narrow column: 1.62 G, 13.8 M, 4.22."""
+    for scale, prefix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= scale:
+            return f"{value / scale:.3g} {prefix}"
+    return f"{value:.3g}"
+
+
 def main(args) -> int:
     if args.list or not args.suite:
         print("\n".join(bench.suites()))
@@ -39,15 +47,16 @@ def main(args) -> int:
     if not args.json:
         table = Table(title=f"atmemu bench {args.suite}")
         for col in ("figure", "value", "unit", "x twin", "target", "ok", "note"):
-            table.add_column(col, justify="right" if col in ("value", "x twin", "target") else "left")
+            table.add_column(col, justify="right" if col in ("value", "x twin", "target") else "left",
+                             no_wrap=col != "note")
         for f in figs:
             ok = {None: "", True: "yes", False: "NO"}[f.meets_target]
             table.add_row(
                 f.figure,
-                f"{f.value:,.4g}" if abs(f.value) < 1e4 else f"{f.value:,.0f}",
+                si(f.value),
                 f.unit,
                 "" if f.ratio_to_twin is None else f"{f.ratio_to_twin:,.1f}",
-                "" if f.target is None else f"{f.target:,.4g}",
+                "" if f.target is None else si(f.target),
                 ok,
                 f.note,
             )
