@@ -16,7 +16,6 @@ cannot hold are counted in its report, not silently lost.
 
 from __future__ import annotations
 
-import builtins
 import os
 import struct
 from typing import BinaryIO, NamedTuple
@@ -26,6 +25,7 @@ import numpy as np
 from captures.errors import CaptureFieldError
 from captures.pcapng import BULK_CHUNK_RECORDS, MAX_RECORD_OCTETS
 from captures.records import NS_PER_S, checked_orig_lengths, checked_times
+from captures.stream import StreamWriter, check_byteorder
 
 MAGIC_US = 0xA1B2C3D4  # section 4: seconds and microseconds
 MAGIC_NS = 0xA1B23C4D  # section 4: seconds and nanoseconds
@@ -36,7 +36,7 @@ RECORD_HEADER_OCTETS = 16
 MAX_TIME_NS = (1 << 32) * NS_PER_S
 
 
-class PcapWriter:
+class PcapWriter(StreamWriter):
     """Streams a classic pcap file of one link type.
 
     ``file`` is a path (opened, buffered and closed by the writer) or a binary file object (left open).
@@ -53,8 +53,7 @@ class PcapWriter:
         byteorder: str = "<",
         buffer_octets: int = 1 << 20,
     ) -> None:
-        if byteorder not in ("<", ">"):
-            raise CaptureFieldError("byteorder", byteorder, '"<" (little-endian) or ">" (big-endian)')
+        check_byteorder(byteorder)
         if not 0 <= linktype <= 0xFFFF:
             raise CaptureFieldError("linktype", linktype, "a 16-bit LinkType")
         # Section 4: SnapLen MUST NOT be zero.
@@ -69,21 +68,11 @@ class PcapWriter:
         self._divisor = 1 if nanosecond else 1000
         self.packets_written = 0
         self.packets_truncated = 0
-        if isinstance(file, (str, bytes, os.PathLike)):
-            self._file: BinaryIO = builtins.open(file, "wb", buffering=buffer_octets)
-            self._owns = True
-        else:
-            self._file = file
-            self._owns = False
-        self._closed = False
+        self._open(file, buffer_octets)
         magic = MAGIC_NS if nanosecond else MAGIC_US
         # Reserved1/Reserved2 zero; LinkType in the low 16 bits, FCS length / reserved bits zero.
         header = struct.pack(byteorder + "IHHIIII", magic, VERSION_MAJOR, VERSION_MINOR, 0, 0, snaplen, linktype)
         self._file.write(header)
-
-    def _check_open(self) -> None:
-        if self._closed:
-            raise CaptureFieldError("writer", "closed", "an open writer")
 
     def write_packet(self, time_ns: int, data: bytes, *, orig_len: int | None = None) -> None:
         """One Packet Record (section 5)."""
@@ -132,25 +121,6 @@ class PcapWriter:
             self._check_open()
             self._file.write(rows.data)
         self.packets_written += n
-
-    def flush(self) -> None:
-        self._check_open()
-        self._file.flush()
-
-    def close(self) -> None:
-        """Flush, and close the file when the writer opened it. Closing twice is harmless."""
-        if self._closed:
-            return
-        self._file.flush()
-        if self._owns:
-            self._file.close()
-        self._closed = True
-
-    def __enter__(self) -> "PcapWriter":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
 
 class ConversionReport(NamedTuple):

@@ -17,7 +17,6 @@ lets each section choose; the reader reads both).
 
 from __future__ import annotations
 
-import builtins
 import os
 import struct
 from typing import BinaryIO, Iterable, NamedTuple
@@ -34,6 +33,7 @@ from captures.records import (
     checked_times,
     erf_cell_records,
 )
+from captures.stream import StreamWriter, check_byteorder
 
 # Block types (section 10.1 of the draft; Packet Block: appendix A).
 BLOCK_SHB = 0x0A0D0D0A
@@ -185,7 +185,7 @@ def _utf8(field: str, text: str) -> bytes:
     return raw
 
 
-class PcapngWriter:
+class PcapngWriter(StreamWriter):
     """Streams a pcapng file: ``add_interface`` per link, then packets, one block at a time.
 
     ``file`` is a path (opened, buffered, and closed by the writer) or a binary file object (left
@@ -202,8 +202,7 @@ class PcapngWriter:
         comment: str | None = None,
         buffer_octets: int = 1 << 20,
     ) -> None:
-        if byteorder not in ("<", ">"):
-            raise CaptureFieldError("byteorder", byteorder, '"<" (little-endian) or ">" (big-endian)')
+        check_byteorder(byteorder)
         self._bo = byteorder
         self._u32 = struct.Struct(byteorder + "I")
         self._epb = struct.Struct(byteorder + "7I")
@@ -215,13 +214,7 @@ class PcapngWriter:
         options = [(SHB_USERAPPL, _utf8("application", application))]
         if comment is not None:
             options.append((OPT_COMMENT, _utf8("comment", comment)))
-        if isinstance(file, (str, bytes, os.PathLike)):
-            self._file: BinaryIO = builtins.open(file, "wb", buffering=buffer_octets)
-            self._owns = True
-        else:
-            self._file = file
-            self._owns = False
-        self._closed = False
+        self._open(file, buffer_octets)
         # Section 4.1: byte-order magic, version 1.0, section length -1 (not known while streaming).
         body = struct.pack(byteorder + "IHHq", BYTE_ORDER_MAGIC, VERSION_MAJOR, VERSION_MINOR, -1)
         self._write_block(BLOCK_SHB, body + self._options(options))
@@ -242,10 +235,6 @@ class PcapngWriter:
         total = self._u32.pack(12 + len(body))
         self._check_open()
         self._file.write(b"".join((self._u32.pack(block_type), total, body, total)))
-
-    def _check_open(self) -> None:
-        if self._closed:
-            raise CaptureFieldError("writer", "closed", "an open writer")
 
     def _interface(self, interface: int) -> WriterInterface:
         if not 0 <= interface < len(self.interfaces):
@@ -370,22 +359,3 @@ class PcapngWriter:
             self._check_open()
             self._file.write(rows.data)
         self.packets_written += n
-
-    def flush(self) -> None:
-        self._check_open()
-        self._file.flush()
-
-    def close(self) -> None:
-        """Flush, and close the file when the writer opened it. Closing twice is harmless."""
-        if self._closed:
-            return
-        self._file.flush()
-        if self._owns:
-            self._file.close()
-        self._closed = True
-
-    def __enter__(self) -> "PcapngWriter":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()

@@ -54,7 +54,6 @@ from collections.abc import Callable
 from enum import Enum
 from typing import Any
 
-import numpy as np
 from scapy.packet import Packet
 
 from firmware.sscf import UNI_SSCOP_PARAMS, AalPrimitive, AalSignal, SSCF, SSCFProtocolError, SSCFState
@@ -78,8 +77,7 @@ from firmware.sscop.machine import SSCOPMachine, SSCOPParams
 from firmware.sscop.states import State as SSCOPState
 from firmware.uni.decode import decode_message
 from firmware.uni.errors import UniDecodeError
-from hw.aal5 import MAX_SDU, Reassembler
-from hw.aal5.sar import segment_kernel
+from hw.aal5 import MAX_SDU, Reassembler, segment
 from hw.cell import is_physical_layer
 from hw.clock import Clock, EventHandle
 from hw.errors import AtmemuError, FieldError
@@ -555,13 +553,6 @@ class CellPort:
         self.reassembler = Reassembler(timeout_slots=reassembly_timeout_slots, max_sdu=max_sdu)
         self.counters: Counter[str] = Counter()
         self.last_aal5_error = None
-        # The SAR kernel's arguments for one frame, made once (hw.aal5.sar.segment does the same
-        # with its argument checks around it; a test proves the cells identical).
-        self._zero = np.zeros(1, np.int64)
-        self._length = np.zeros(1, np.int64)
-        self._vpi = np.full(1, vpi, np.int64)
-        self._vci = np.full(1, vci, np.int64)
-        self._cells = np.empty(((MAX_SDU + 8 + 47) // 48, 53), np.uint8)
         self._poll_slots: set[int] = set()
         endpoint.frame_out = self.send_frame
         _ATTACHED[port] = self
@@ -579,12 +570,8 @@ class CellPort:
         n = len(sdu)
         if n > MAX_SDU:
             raise SignallingValueError("sdu", f"{n} octets", f"an AAL5 SDU of at most {MAX_SDU} octets")
-        ncells = (n + 8 + 47) // 48
-        self._length[0] = n
-        cells = self._cells[:ncells]
-        zero = self._zero
-        segment_kernel(np.frombuffer(sdu, np.uint8), zero, self._length, self._vpi, self._vci, zero, zero,
-                       zero, zero, cells)
+        cells = segment(sdu, self.vpi, self.vci)  # AAL5 SAR (I.363.5 9.1): one kernel call per frame
+        ncells = cells.shape[0]
         link = self.port.link
         now = self.clock.now
         # Queued from the current slot on (or from the link's, when a poll already carried it past

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache
 
 from hw.errors import FieldError
 
@@ -40,15 +41,25 @@ class LineRate:
         "floor" or "nearest"."""
         if seconds < 0:
             raise FieldError("seconds", seconds, ">= 0")
-        # a float is taken as the decimal it prints as (4.0, 0.001), so 1 ms at 1000 cells/s is 1 slot
-        exact = (Fraction(repr(seconds)) if isinstance(seconds, float) else Fraction(seconds)) * self.cells_per_second
-        if rounding == "ceil":
-            return -((-exact.numerator) // exact.denominator)
-        if rounding == "floor":
-            return exact.numerator // exact.denominator
-        if rounding == "nearest":
-            return round(exact)
-        raise FieldError("rounding", rounding, "'ceil', 'floor' or 'nearest'")
+        if isinstance(seconds, float):
+            seconds = float(seconds)  # numpy's float64 is a float whose repr is not a plain decimal
+        return _seconds_to_slots(self.cells_per_second, seconds, rounding)
+
+
+@lru_cache(maxsize=1024, typed=True)
+def _seconds_to_slots(cells_per_second: int, seconds: float, rounding: str) -> int:
+    """:meth:`LineRate.seconds_to_slots`, exact and remembered: timers ask for the same few durations
+    again and again, and the exact arithmetic costs microseconds. ``typed``: 0.001 and Fraction(0.001),
+    equal as numbers, are different durations here (the decimal vs the binary value)."""
+    # a float is taken as the decimal it prints as (4.0, 0.001), so 1 ms at 1000 cells/s is 1 slot
+    exact = (Fraction(repr(seconds)) if isinstance(seconds, float) else Fraction(seconds)) * cells_per_second
+    if rounding == "ceil":
+        return -((-exact.numerator) // exact.denominator)
+    if rounding == "floor":
+        return exact.numerator // exact.denominator
+    if rounding == "nearest":
+        return round(exact)
+    raise FieldError("rounding", rounding, "'ceil', 'floor' or 'nearest'")
 
 
 # reference/atm-wire-formats.md, "Line rates": OC-3c/STM-1 149.76 Mb/s payload -> 353,208 cells/s, ...

@@ -71,6 +71,11 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"atmemu {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except FileNotFoundError as exc:
+        if args.debug:
+            raise
+        print(f"atmemu {args.command}: error: no such file: {exc.filename}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except OSError as exc:
         if args.debug:
             raise

@@ -8,9 +8,9 @@ fast codec and nothing else:
     encode_pdu(pdu, limits) -> bytes       the octets of a neutral PDU (raises SSCOPFieldError)
     decode_pdu(octets, limits) -> SSCOPPdu the neutral PDU of valid octets (raises SSCOPDecodeError)
 
-Two type enumerations exist for the same 15 codes of Q.2110 7.2: ``events.PduType`` (the machine's)
-and ``layout.PDUType`` (the codec's). :data:`TO_WIRE` / :data:`FROM_WIRE` map one onto the other
-by code; a test holds them to the same names and values.
+The machine and the codec share one type enumeration for the 15 codes of Q.2110 7.2
+(``layout.PDUType``, which ``events.PduType`` names), so a PDU's type goes to and comes from the wire
+unchanged; :data:`TO_WIRE` / :data:`FROM_WIRE` are the identity on it, kept for callers that map.
 
 Rules carried here (Q.2110 7.2, 7.5):
 
@@ -34,12 +34,12 @@ from __future__ import annotations
 from firmware.sscop import fastcodec
 from firmware.sscop.errors import SSCOPFieldError
 from firmware.sscop.events import PduType, SSCOPPdu
-from firmware.sscop.layout import DEFAULT_LIMITS, PDUType, SSCOPLimits
+from firmware.sscop.layout import DEFAULT_LIMITS, SSCOPLimits
 from firmware.sscop.machine import SSCOPParams
 
-#: The machine's type enumeration onto the codec's, and back (Q.2110 7.2 codes).
-TO_WIRE: dict[PduType, PDUType] = {t: PDUType(int(t)) for t in PduType}
-FROM_WIRE: dict[PDUType, PduType] = {w: t for t, w in TO_WIRE.items()}
+#: The machine's PDU types onto the codec's, and back: the identity, as both use ``layout.PDUType``.
+TO_WIRE: dict[PduType, PduType] = {t: t for t in PduType}
+FROM_WIRE: dict[PduType, PduType] = TO_WIRE
 
 #: The neutral fields each PDU carries on the wire (Q.2110 7.2); the others must be 0 / empty.
 CARRIED: dict[PduType, tuple[str, ...]] = {
@@ -67,9 +67,9 @@ _WITH_DATA = frozenset({PduType.BGN, PduType.BGAK, PduType.END, PduType.RS, PduT
                         PduType.SD, PduType.UD, PduType.MD})
 
 _SD = PduType.SD
-_SD_CODE = int(PDUType.SD)
-_new = object.__new__
-_set = object.__setattr__
+_SD_CODE = int(PduType.SD)
+#: Decoded fields come out of masks of their width, so they are in range without SSCOPPdu's checks.
+_pdu = SSCOPPdu._trusted
 
 
 def limits_for(params: SSCOPParams) -> SSCOPLimits:
@@ -99,7 +99,7 @@ def encode_pdu(pdu: SSCOPPdu, *, limits: SSCOPLimits = DEFAULT_LIMITS) -> bytes:
     fields = {name: getattr(pdu, name) for name in CARRIED[pdu_type]}
     if "list_" in fields:
         fields["list_"] = list(fields["list_"])
-    return fastcodec.encode(TO_WIRE[pdu_type], pdu.data, limits=limits, **fields)
+    return fastcodec.encode(pdu_type, pdu.data, limits=limits, **fields)
 
 
 def _reject_uncarried(pdu: SSCOPPdu) -> None:
@@ -113,29 +113,13 @@ def _reject_uncarried(pdu: SSCOPPdu) -> None:
 # ---- decoding ------------------------------------------------------------------------------------
 
 
-def _pdu(pdu_type: PduType, n_s: int, n_r: int, n_mr: int, n_sq: int, n_ps: int, s: int,
-         list_: tuple[int, ...], data: bytes) -> SSCOPPdu:
-    """An SSCOPPdu from fields already known to be in range (decoded through masks of their width)."""
-    pdu = _new(SSCOPPdu)
-    _set(pdu, "type", pdu_type)
-    _set(pdu, "n_s", n_s)
-    _set(pdu, "n_r", n_r)
-    _set(pdu, "n_mr", n_mr)
-    _set(pdu, "n_sq", n_sq)
-    _set(pdu, "n_ps", n_ps)
-    _set(pdu, "s", s)
-    _set(pdu, "list_", list_)
-    _set(pdu, "data", data)
-    return pdu
-
-
 def decode_general(data: bytes | bytearray | memoryview, *, offset: int = 0,
                    limits: SSCOPLimits = DEFAULT_LIMITS) -> SSCOPPdu:
     """:func:`decode_pdu` without its SD fast path: the definition the fast path is tested against."""
     decoded = fastcodec.decode(data, offset=offset, limits=limits)
     f = decoded.fields
     get = f.get
-    return _pdu(FROM_WIRE[decoded.type], get("n_s", 0), get("n_r", 0), get("n_mr", 0), get("n_sq", 0),
+    return _pdu(decoded.type, get("n_s", 0), get("n_r", 0), get("n_mr", 0), get("n_sq", 0),
                 get("n_ps", 0), get("s", 0), tuple(get("list_", ())), decoded.payload)
 
 

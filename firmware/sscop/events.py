@@ -3,9 +3,10 @@
 Inputs (``SSCOPMachine.handle``):
 
 * :class:`SSCOPPdu` - a received PDU, already decoded (the codec lives in ``pdu``/``fastcodec``; this
-  module does not depend on it). Field names follow Q.2110 7.5: N(S), N(R), N(MR), N(SQ), N(PS), the
-  S bit of END, the list of STAT/USTAT, and ``data`` (the SSCOP-UU of BGN/BGAK/BGREJ/END/RS, the
-  information field of SD/UD/MD), without pad.
+  module does not depend on it, and shares with it only the type codes and moduli of ``layout``).
+  Field names follow Q.2110 7.5: N(S), N(R), N(MR), N(SQ), N(PS), the S bit of END, the list of
+  STAT/USTAT, and ``data`` (the SSCOP-UU of BGN/BGAK/BGREJ/END/RS, the information field of SD/UD/MD),
+  without pad.
 * :class:`UserRequest` - an AA-signal request/response from the SSCOP user (the SSCF) or the
   MAA-UNITDATA.request from layer management (Q.2110 6.1).
 * :class:`TimerExpiry` - one of the five timers of Q.2110 7.6 ran out.
@@ -22,41 +23,17 @@ Outputs (a list per input, in the order the SDL performs them):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum, IntEnum
+from enum import Enum
 
+from firmware.sscop.layout import INFO_TYPES, SEQ_MODULUS, SQ_MODULUS, UU_TYPES, PDUType
 from firmware.sscop.protocol_errors import SSCOPValueError
 
-#: N(S), N(R), N(MR), N(PS) and STAT/USTAT list elements are 24-bit numbers (Q.2110 7.5); all their
-#: arithmetic is modulo 2**24 (7.4).
-SEQ_MODULUS = 1 << 24
-#: N(SQ) (BGN, RS, ER) is an 8-bit number (7.2, 7.5); VT(SQ) and VR(SQ) count modulo 2**8.
-SQ_MODULUS = 1 << 8
-
-
-class PduType(IntEnum):
-    """The 15 SSCOP PDUs and their type codes (Q.2110 7.1, 7.2)."""
-
-    BGN = 0x1
-    BGAK = 0x2
-    END = 0x3
-    ENDAK = 0x4
-    RS = 0x5
-    RSAK = 0x6
-    BGREJ = 0x7
-    SD = 0x8
-    ER = 0x9
-    POLL = 0xA
-    STAT = 0xB
-    USTAT = 0xC
-    UD = 0xD
-    MD = 0xE
-    ERAK = 0xF
-
-
-#: PDUs that carry SSCOP-UU (bounded by the parameter j) and those that carry an information field
-#: (bounded by k), Q.2110 7.2 and 7.7.
-UU_PDUS = frozenset({PduType.BGN, PduType.BGAK, PduType.END, PduType.RS, PduType.BGREJ})
-INFO_PDUS = frozenset({PduType.SD, PduType.UD, PduType.MD})
+#: The 15 SSCOP PDUs and their type codes (Q.2110 7.1, 7.2), and the sets of those carrying SSCOP-UU
+#: (bounded by the parameter j) and an information field (bounded by k), 7.2 and 7.7. One definition,
+#: in ``layout``, shared with the codec; ``PduType`` is the machine-side name of ``layout.PDUType``.
+PduType = PDUType
+UU_PDUS = UU_TYPES
+INFO_PDUS = INFO_TYPES
 
 
 class Timer(str, Enum):
@@ -148,6 +125,10 @@ RN_UNKNOWN = "unknown"
 RN_TOTAL = "total"
 
 
+_new = object.__new__
+_set = object.__setattr__
+
+
 def _check_seq(field: str, value: object, modulus: int = SEQ_MODULUS) -> None:
     if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < modulus:
         raise SSCOPValueError(field, value, f"an integer in 0..{modulus - 1}")
@@ -197,6 +178,26 @@ class SSCOPPdu:
             _check_seq(f"list_[{index}]", element)
         object.__setattr__(self, "list_", elements)
         object.__setattr__(self, "data", _check_bytes("data", self.data))
+
+    @classmethod
+    def _trusted(cls, type: PduType, n_s: int = 0, n_r: int = 0, n_mr: int = 0, n_sq: int = 0,
+                 n_ps: int = 0, s: int = 0, list_: tuple[int, ...] = (), data: bytes = b"") -> SSCOPPdu:
+        """An SSCOPPdu without the checks of ``__post_init__``, for this package's own producers whose
+        fields are in range by construction: the machine (state variables kept modulo their width,
+        data from checked requests) and the adapter's decoder (fields read through masks of their
+        width). ``type`` must be a :class:`PduType`, ``list_`` a tuple, ``data`` bytes. Anything from
+        outside goes through the checked constructor."""
+        pdu = _new(cls)
+        _set(pdu, "type", type)
+        _set(pdu, "n_s", n_s)
+        _set(pdu, "n_r", n_r)
+        _set(pdu, "n_mr", n_mr)
+        _set(pdu, "n_sq", n_sq)
+        _set(pdu, "n_ps", n_ps)
+        _set(pdu, "s", s)
+        _set(pdu, "list_", list_)
+        _set(pdu, "data", data)
+        return pdu
 
     def __repr__(self) -> str:
         parts = [self.type.name]

@@ -415,6 +415,8 @@ class SSCOPMachine:
         return self._input
 
     def _send(self, pdu: SSCOPPdu) -> None:
+        # Every PDU sent is built with SSCOPPdu._trusted: its fields are state variables kept modulo
+        # their width, N(PS) of a checked PDU, and data of checked requests (a test re-checks them).
         self.counters[f"tx.{pdu.type.name}"] += 1
         self._out.append(SendPdu(pdu))
 
@@ -539,57 +541,57 @@ class SSCOPMachine:
         self.saved.rs = self._request.data
 
     def _act_send_bgn(self) -> None:
-        self._send(SSCOPPdu(PduType.BGN, n_mr=self.vr_mr, n_sq=self.vt_sq, data=self.saved.bgn))
+        self._send(SSCOPPdu._trusted(PduType.BGN, n_mr=self.vr_mr, n_sq=self.vt_sq, data=self.saved.bgn))
 
     def _act_send_bgak(self) -> None:
-        self._send(SSCOPPdu(PduType.BGAK, n_mr=self.vr_mr, data=self.saved.bgak))
+        self._send(SSCOPPdu._trusted(PduType.BGAK, n_mr=self.vr_mr, data=self.saved.bgak))
 
     def _act_send_bgak_no_uu(self) -> None:
-        self._send(SSCOPPdu(PduType.BGAK, n_mr=self.vr_mr))
+        self._send(SSCOPPdu._trusted(PduType.BGAK, n_mr=self.vr_mr))
 
     def _act_send_bgrej(self) -> None:
-        self._send(SSCOPPdu(PduType.BGREJ, data=self.saved.bgrej))
+        self._send(SSCOPPdu._trusted(PduType.BGREJ, data=self.saved.bgrej))
 
     def _act_send_end_user(self) -> None:
         self.saved.end_s = 0
-        self._send(SSCOPPdu(PduType.END, s=0, data=self.saved.end))
+        self._send(SSCOPPdu._trusted(PduType.END, s=0, data=self.saved.end))
 
     def _act_send_end_sscop(self) -> None:
         self.saved.end_s = 1
         self.saved.end = b""
-        self._send(SSCOPPdu(PduType.END, s=1))
+        self._send(SSCOPPdu._trusted(PduType.END, s=1))
 
     def _act_resend_end(self) -> None:
-        self._send(SSCOPPdu(PduType.END, s=self.saved.end_s, data=self.saved.end))
+        self._send(SSCOPPdu._trusted(PduType.END, s=self.saved.end_s, data=self.saved.end))
 
     def _act_send_endak(self) -> None:
-        self._send(SSCOPPdu(PduType.ENDAK))
+        self._send(SSCOPPdu._trusted(PduType.ENDAK))
 
     def _act_send_rs(self) -> None:
         self.saved.rs_mr, self.saved.rs_sq = self.vr_mr, self.vt_sq
-        self._send(SSCOPPdu(PduType.RS, n_mr=self.vr_mr, n_sq=self.vt_sq, data=self.saved.rs))
+        self._send(SSCOPPdu._trusted(PduType.RS, n_mr=self.vr_mr, n_sq=self.vt_sq, data=self.saved.rs))
 
     def _act_resend_rs(self) -> None:
-        self._send(SSCOPPdu(PduType.RS, n_mr=self.saved.rs_mr, n_sq=self.saved.rs_sq,
-                            data=self.saved.rs))
+        self._send(SSCOPPdu._trusted(PduType.RS, n_mr=self.saved.rs_mr, n_sq=self.saved.rs_sq,
+                                     data=self.saved.rs))
 
     def _act_send_rsak(self) -> None:
-        self._send(SSCOPPdu(PduType.RSAK, n_mr=self.vr_mr))
+        self._send(SSCOPPdu._trusted(PduType.RSAK, n_mr=self.vr_mr))
 
     def _act_send_er(self) -> None:
-        self._send(SSCOPPdu(PduType.ER, n_mr=self.vr_mr, n_sq=self.vt_sq))
+        self._send(SSCOPPdu._trusted(PduType.ER, n_mr=self.vr_mr, n_sq=self.vt_sq))
 
     def _act_send_erak(self) -> None:
-        self._send(SSCOPPdu(PduType.ERAK, n_mr=self.vr_mr))
+        self._send(SSCOPPdu._trusted(PduType.ERAK, n_mr=self.vr_mr))
 
     def _act_send_poll(self) -> None:
-        self._send(SSCOPPdu(PduType.POLL, n_s=self.vt_s, n_ps=self.vt_ps))
+        self._send(SSCOPPdu._trusted(PduType.POLL, n_s=self.vt_s, n_ps=self.vt_ps))
 
     def _act_send_ud(self) -> None:
-        self._send(SSCOPPdu(PduType.UD, data=self._request.data))
+        self._send(SSCOPPdu._trusted(PduType.UD, data=self._request.data))
 
     def _act_send_md(self) -> None:
-        self._send(SSCOPPdu(PduType.MD, data=self._request.data))
+        self._send(SSCOPPdu._trusted(PduType.MD, data=self._request.data))
 
     def _act_aa_establish_indication(self) -> None:
         self._indicate(Primitive.AA_ESTABLISH_INDICATION, self._pdu.data)
@@ -693,7 +695,7 @@ class SSCOPMachine:
     # ---- receiver (8.2 pp.66-68) ------------------------------------------------------------------
 
     def _send_ustat(self, first: int, second: int) -> None:
-        self._send(SSCOPPdu(PduType.USTAT, n_r=self.vr_r, n_mr=self.vr_mr, list_=(first, second)))
+        self._send(SSCOPPdu._trusted(PduType.USTAT, n_r=self.vr_r, n_mr=self.vr_mr, list_=(first, second)))
 
     def _act_rx_sd_outside_window(self) -> None:
         self.counters["rx.sd_outside_window"] += 1
@@ -761,8 +763,8 @@ class SSCOPMachine:
         start = 0
         while True:
             chunk = elements[start:start + size]
-            self._send(SSCOPPdu(PduType.STAT, n_r=self.vr_r, n_mr=self.vr_mr, n_ps=pdu.n_ps,
-                                list_=tuple(chunk)))
+            self._send(SSCOPPdu._trusted(PduType.STAT, n_r=self.vr_r, n_mr=self.vr_mr, n_ps=pdu.n_ps,
+                                         list_=tuple(chunk)))
             if start + size >= len(elements):
                 break
             start += size - 1
@@ -865,7 +867,7 @@ class SSCOPMachine:
                 n_s = min(self.rtx, key=lambda value: seq_rel(value, self.vt_a))
                 self.rtx.discard(n_s)
                 sent = self.tx_buffer[n_s]
-                self._send(SSCOPPdu(PduType.SD, n_s=n_s, data=sent.data))
+                self._send(SSCOPPdu._trusted(PduType.SD, n_s=n_s, data=sent.data))
                 self.counters["tx.retransmitted"] += 1
                 sent.poll_sn = self.vt_ps
                 self._after_sd_sent()
@@ -873,7 +875,7 @@ class SSCOPMachine:
                 if seq_lt(self.vt_s, self.vt_ms, self.vt_a):
                     data = self.tx_queue.popleft()
                     n_s = self.vt_s
-                    self._send(SSCOPPdu(PduType.SD, n_s=n_s, data=data))
+                    self._send(SSCOPPdu._trusted(PduType.SD, n_s=n_s, data=data))
                     self.tx_buffer[n_s] = _Sent(data, self.vt_ps)
                     self.vt_s = seq_add(self.vt_s)
                     self._after_sd_sent()

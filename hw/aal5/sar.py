@@ -6,7 +6,8 @@ I.363.5 9.1.2.1 / I.361 2.2.4): that bit is how the receiver finds the end of th
 
 Many frames are segmented at once into one (total, 53) uint8 array by :func:`segment_kernel`, which
 builds each PDU in place inside the cell rows (pad, trailer, CRC-32 computed cell by cell as a SAR
-engine does); :func:`segment_batch_twin` is its plain-Python twin: it builds each PDU as ``bytes`` with
+engine does) with :func:`segment_frame_kernel`, the one-frame kernel that :func:`segment` calls
+directly; :func:`segment_batch_twin` is their plain-Python twin: it builds each PDU as ``bytes`` with
 the bytewise CRC, cuts it and stamps headers with :func:`hw.cell.hec`.
 """
 
@@ -76,54 +77,59 @@ def header_octets_py(vpi: int, vci: int, pti: int, clp: int) -> bytes:
 
 
 @nb.njit(cache=True, nogil=True)
+def segment_frame_kernel(buf, s, n, vpi, vci, clp, uu, cpi, out, c0):
+    """Segment one frame (``buf[s:s+n]``) into rows ``c0`` on of ``out`` (shape (total, 53)). The
+    CPCS-PDU is built inside the cell payloads: SDU, zero pad, trailer, and the CRC-32 run cell by cell
+    over the payloads."""
+    ncells = (n + TRAILER_OCTETS + CELL_PAYLOAD - 1) // CELL_PAYLOAD
+    h0 = np.uint8((vpi >> 4) & 0xFF)
+    h1 = np.uint8(((vpi & 0xF) << 4) | ((vci >> 12) & 0xF))
+    h2 = np.uint8((vci >> 4) & 0xFF)
+    h3 = np.uint8(((vci & 0xF) << 4) | (clp & 1))
+    hec_body = hec_of(h0, h1, h2, h3)
+    h3_last = np.uint8(h3 | AUU_BIT)
+    hec_last = hec_of(h0, h1, h2, h3_last)
+    reg = np.uint32(0xFFFFFFFF)
+    for k in range(ncells):
+        row = out[c0 + k]
+        row[0] = h0
+        row[1] = h1
+        row[2] = h2
+        pos = k * CELL_PAYLOAD
+        take = n - pos
+        if take > CELL_PAYLOAD:
+            take = CELL_PAYLOAD
+        if take < 0:
+            take = 0
+        for b in range(take):
+            row[HEADER_OCTETS + b] = buf[s + pos + b]
+        for b in range(HEADER_OCTETS + take, CELL_OCTETS):
+            row[b] = 0
+        if k < ncells - 1:
+            row[3] = h3
+            row[4] = hec_body
+            reg = crc32_update(reg, row, HEADER_OCTETS, CELL_OCTETS)
+        else:
+            row[3] = h3_last
+            row[4] = hec_last
+            row[45] = uu
+            row[46] = cpi
+            row[47] = (n >> 8) & 0xFF
+            row[48] = n & 0xFF
+            reg = crc32_update(reg, row, HEADER_OCTETS, CELL_OCTETS - 4) ^ np.uint32(0xFFFFFFFF)
+            row[49] = (reg >> 24) & 0xFF
+            row[50] = (reg >> 16) & 0xFF
+            row[51] = (reg >> 8) & 0xFF
+            row[52] = reg & 0xFF
+
+
+@nb.njit(cache=True, nogil=True)
 def segment_kernel(buf, offsets, lengths, vpi, vci, clp, uu, cpi, first_cell, out):
     """Segment frame j (``buf[offsets[j]:offsets[j]+lengths[j]]``) into rows ``first_cell[j]`` on of
-    ``out`` (shape (total, 53)). The CPCS-PDU is built inside the cell payloads: SDU, zero pad, trailer,
-    and the CRC-32 run cell by cell over the payloads."""
+    ``out`` (shape (total, 53)), each by :func:`segment_frame_kernel`."""
     for j in range(offsets.shape[0]):
-        n = lengths[j]
-        s = offsets[j]
-        c0 = first_cell[j]
-        ncells = (n + TRAILER_OCTETS + CELL_PAYLOAD - 1) // CELL_PAYLOAD
-        h0 = np.uint8((vpi[j] >> 4) & 0xFF)
-        h1 = np.uint8(((vpi[j] & 0xF) << 4) | ((vci[j] >> 12) & 0xF))
-        h2 = np.uint8((vci[j] >> 4) & 0xFF)
-        h3 = np.uint8(((vci[j] & 0xF) << 4) | (clp[j] & 1))
-        hec_body = hec_of(h0, h1, h2, h3)
-        h3_last = np.uint8(h3 | AUU_BIT)
-        hec_last = hec_of(h0, h1, h2, h3_last)
-        reg = np.uint32(0xFFFFFFFF)
-        for k in range(ncells):
-            row = out[c0 + k]
-            row[0] = h0
-            row[1] = h1
-            row[2] = h2
-            pos = k * CELL_PAYLOAD
-            take = n - pos
-            if take > CELL_PAYLOAD:
-                take = CELL_PAYLOAD
-            if take < 0:
-                take = 0
-            for b in range(take):
-                row[HEADER_OCTETS + b] = buf[s + pos + b]
-            for b in range(HEADER_OCTETS + take, CELL_OCTETS):
-                row[b] = 0
-            if k < ncells - 1:
-                row[3] = h3
-                row[4] = hec_body
-                reg = crc32_update(reg, row, HEADER_OCTETS, CELL_OCTETS)
-            else:
-                row[3] = h3_last
-                row[4] = hec_last
-                row[45] = uu[j]
-                row[46] = cpi[j]
-                row[47] = (n >> 8) & 0xFF
-                row[48] = n & 0xFF
-                reg = crc32_update(reg, row, HEADER_OCTETS, CELL_OCTETS - 4) ^ np.uint32(0xFFFFFFFF)
-                row[49] = (reg >> 24) & 0xFF
-                row[50] = (reg >> 16) & 0xFF
-                row[51] = (reg >> 8) & 0xFF
-                row[52] = reg & 0xFF
+        segment_frame_kernel(buf, offsets[j], lengths[j], vpi[j], vci[j], clp[j], uu[j], cpi[j], out,
+                             first_cell[j])
 
 
 # --------------------------------------------------------------------------------------------------
@@ -200,11 +206,26 @@ def segment_batch_twin(buf, offsets, lengths, vpi, vci, clp=0, *, uu=0, cpi=0, n
     return np.frombuffer(bytes(cells), dtype=np.uint8).reshape(-1, CELL_OCTETS).copy()
 
 
+def _plain(value, hi: int) -> bool:
+    """``value`` is a plain int (not a bool, not a sequence) in 0..hi: no per_frame check needed."""
+    return value.__class__ is int and 0 <= value <= hi
+
+
 def segment(sdu, vpi: int, vci: int, clp: int = 0, *, uu: int = 0, cpi: int = 0, nni: bool = False) -> np.ndarray:
-    """Cells (n, 53) uint8 carrying one SDU on VPI/VCI: AUU on the last cell, HEC on every header."""
+    """Cells (n, 53) uint8 carrying one SDU on VPI/VCI: AUU on the last cell, HEC on every header.
+
+    One frame costs one allocation and one kernel call: with plain ints in range (the usual case) the
+    batch machinery is skipped; anything else (numpy integers, out-of-range values, wrong types) takes
+    the checked batch path, with the same result or the same FieldError."""
     octets = as_octets(sdu, "sdu")
-    check_sdu_length(octets.shape[0])
+    n = octets.shape[0]
+    if (n <= MAX_SDU and _plain(vpi, NNI_MAX_VPI if nni else UNI_MAX_VPI) and _plain(vci, MAX_VCI)
+            and _plain(clp, 1) and _plain(uu, 0xFF) and _plain(cpi, 0xFF)):
+        out = np.empty(((n + TRAILER_OCTETS + CELL_PAYLOAD - 1) // CELL_PAYLOAD, CELL_OCTETS), dtype=np.uint8)
+        segment_frame_kernel(octets, 0, n, vpi, vci, clp, uu, cpi, out, 0)
+        return out
+    check_sdu_length(n)
     check_octet("CPCS-UU", uu)
     check_octet("CPI", cpi)
-    return segment_batch(octets, np.zeros(1, np.int64), np.array([octets.shape[0]], np.int64), vpi, vci, clp,
+    return segment_batch(octets, np.zeros(1, np.int64), np.array([n], np.int64), vpi, vci, clp,
                          uu=uu, cpi=cpi, nni=nni)

@@ -51,6 +51,14 @@ def test_type_enumerations_map_one_to_one():
     assert all(FROM_WIRE[TO_WIRE[t]] is t and TO_WIRE[t].name == t.name for t in PduType)
 
 
+def test_machine_and_codec_share_one_type_enumeration():
+    from firmware.sscop import events, layout
+
+    assert events.PduType is layout.PDUType
+    assert (events.UU_PDUS, events.INFO_PDUS) == (layout.UU_TYPES, layout.INFO_TYPES)
+    assert (events.SEQ_MODULUS, events.SQ_MODULUS) == (layout.SEQ_MODULUS, layout.SQ_MODULUS)
+
+
 _SEQ = st.integers(0, (1 << 24) - 1)
 _FIELD = {"n_s": _SEQ, "n_r": _SEQ, "n_mr": _SEQ, "n_ps": _SEQ, "n_sq": st.integers(0, 255), "s": st.integers(0, 1)}
 _DATA_TYPES = {PduType.BGN, PduType.BGAK, PduType.END, PduType.RS, PduType.BGREJ, PduType.SD, PduType.UD, PduType.MD}

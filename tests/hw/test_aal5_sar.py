@@ -138,3 +138,27 @@ def test_batch_equals_frame_by_frame():
     batch = segment_batch(buf, off, ln, [1, 2, 3, 4], 100)
     single = np.concatenate([segment(s, i + 1, 100) for i, s in enumerate(sdus)])
     assert np.array_equal(batch, single)
+
+
+def test_single_frame_fast_path_equals_the_checked_batch_path_and_the_twin():
+    # segment() with plain ints skips the batch machinery; numpy integers take the checked path.
+    rng = np.random.default_rng(7)
+    for n in [0, 39, 40, 41, 88, 89, *rng.integers(0, 3000, 20).tolist()]:
+        sdu = rng.integers(0, 256, n, dtype=np.uint8).tobytes()
+        vpi, vci, clp, uu, cpi = (int(rng.integers(0, hi + 1)) for hi in (255, 65535, 1, 255, 255))
+        fast = segment(sdu, vpi, vci, clp, uu=uu, cpi=cpi)
+        checked = segment(sdu, np.int64(vpi), np.int64(vci), np.int64(clp), uu=np.int64(uu), cpi=np.int64(cpi))
+        buf, off, ln = pack_sdus([sdu])
+        twin = segment_batch_twin(buf, off, ln, vpi, vci, clp, uu=uu, cpi=cpi)
+        assert fast.shape == (pdu_cells(n), 53) and fast.dtype == np.uint8
+        assert np.array_equal(fast, checked) and np.array_equal(fast, twin)
+
+
+@pytest.mark.parametrize("args, kw, field", [
+    ((True, 32), {}, "vpi"), ((0, 32), {"clp": True}, "clp"), ((0, 32), {"uu": 1.0}, "CPCS-UU"),
+    ((0, 32), {"uu": True}, "CPCS-UU"),
+])
+def test_segment_rejects_what_is_not_a_plain_integer(args, kw, field):
+    with pytest.raises(FieldError) as e:
+        segment(b"x", *args, **kw)
+    assert e.value.field == field

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import random
+from fractions import Fraction
 
 import numpy as np
 import pytest
 
 from hw.clock import COMPACT_MIN_DEAD, Clock
 from hw.errors import FieldError
-from hw.rates import OC3C, OC12C, OC48C, OC192C, RATES, rate
+from hw.rates import OC3C, OC12C, OC48C, OC192C, RATES, LineRate, rate
 
 
 def test_events_run_in_time_then_insertion_order():
@@ -149,3 +150,26 @@ def test_rate_lookup():
     assert e.value.field == "line rate" and "OC-3c" in e.value.expected
     with pytest.raises(FieldError):
         OC3C.seconds_to_slots(1.0, rounding="up")
+
+
+def test_slots_are_remembered_per_type_of_duration():
+    # 1 ms as a float is the decimal 0.001 (1 slot at 1000 cells/s); as a Fraction of that float it
+    # is the binary value, a little more than 1 ms (2 slots). The memo must not mix them up.
+    r = LineRate("test", 424_000, 424_000, 1000)
+    for _ in range(2):
+        assert r.seconds_to_slots(0.001) == 1
+        assert r.seconds_to_slots(Fraction(0.001)) == 2
+        assert r.seconds_to_slots(1) == 1000 and r.seconds_to_slots(True) == 1000
+        assert r.seconds_to_slots(0.0015, rounding="floor") == 1
+        assert r.seconds_to_slots(0.0015, rounding="ceil") == 2
+        assert r.seconds_to_slots(0.0015, rounding="nearest") == 2
+    with pytest.raises(FieldError):
+        r.seconds_to_slots(-0.5)
+
+
+def test_numpy_float_durations_convert_like_python_floats():
+    import numpy as np
+
+    from hw.rates import OC3C
+
+    assert OC3C.seconds_to_slots(np.float64(0.5)) == OC3C.seconds_to_slots(0.5) == 176_604

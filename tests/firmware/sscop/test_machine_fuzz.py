@@ -169,6 +169,14 @@ def check_invariants(machine: SSCOPMachine, outputs: list) -> None:
     for output in outputs:
         if isinstance(output, SendPdu) and output.pdu.type is PduType.STAT:
             assert len(output.pdu.list_) <= machine.params.max_stat
+    # The machine builds what it sends without SSCOPPdu's checks (SSCOPPdu._trusted): every such PDU
+    # must pass them unchanged.
+    for output in outputs:
+        if isinstance(output, SendPdu):
+            pdu = output.pdu
+            assert SSCOPPdu(pdu.type, pdu.n_s, pdu.n_r, pdu.n_mr, pdu.n_sq, pdu.n_ps, pdu.s, pdu.list_,
+                            pdu.data) == pdu
+            assert type(pdu.list_) is tuple and type(pdu.data) is bytes
 
 
 _READY = (SSCOPPdu(PduType.BGN, n_sq=1, n_mr=5), UserRequest(Primitive.AA_ESTABLISH_RESPONSE))
