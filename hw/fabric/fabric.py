@@ -1,0 +1,416 @@
+"""The switch fabric component: ports, register file, and the engine kernel behind them.
+
+Who uses what:
+- the switch control plane programs the VC and leaf tables and reads counters through ``fabric.regs``
+  (an hw.regs.RegisterFile; map in registers.py), receives signalling cells from
+  ``fabric.control.receive()`` and sends cells out of any port with ``fabric.control.send(cells, port)``;
+- an adapter or a capture replay puts cells on a line with ``fabric.port(i).send(cells)`` and, when
+  it consumes a port's output (``fabric.port(i).wants_every_cell = True``), reads it with
+  ``fabric.port(i).receive()``;
+- the clock calls ``fabric.advance(until)``: the kernel runs in bulk and returns early at the end of
+  a slot in which a cell reached a STOP port (the control port, or a port that wants every cell), so
+  software sees each such cell at its exact slot;
+- throughput runs load a traffic program (``load_traffic``): cells generated inside the kernel, checked
+  by the emulated leaves inside the kernel, never handed to Python one by one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from hw.fabric import engine
+from hw.fabric.config import FabricConfig
+from hw.fabric.counters import (
+    NIL,
+    PORT_CAPTURE,
+    PORT_DROP_IN,
+    PORT_DROP_OUT,
+    PORT_STOP,
+    VC_DROP,
+    VC_VALID,
+    Drop,
+)
+from hw.fabric.egress import STOP_CAPTURE, STOP_PORT
+from hw.fabric.errors import CellInputError, FabricConfigError
+from hw.fabric.registers import LEAF_COUNTERS, PORT_COUNTERS, VC_COUNTERS, build_map
+from hw.fabric.rng import SCHEDULER_STREAM, stream_seed
+from hw.fabric.state import (
+    SC_BLK_LEN,
+    SC_CAP_N,
+    SC_FREE,
+    SC_GEN_ON,
+    SC_INJ_POS,
+    SC_NOW,
+    FabricState,
+    allocate,
+    reset_dynamic,
+)
+from hw.fabric.tables import CONTROL_TAG_VCI, SIGNALLING_VCI, SIGNALLING_VPI, Cam, cam_key
+from hw.fabric.traffic import TrafficProgram
+from hw.regs import RegisterFile
+
+_EMPTY_CELLS = np.zeros((0, 53), np.uint8)
+
+
+@dataclass
+class Received:
+    """Cells delivered on one output, in delivery order, with the slot of each."""
+
+    slots: np.ndarray  # int64
+    in_ports: np.ndarray  # input each cell came from
+    vcs: np.ndarray  # VC entry
+    leaves: np.ndarray  # leaf entry
+    cells: np.ndarray  # (n, 53) uint8, header rewritten and HEC regenerated
+
+    def __len__(self) -> int:
+        return int(self.slots.shape[0])
+
+
+@dataclass
+class Advance:
+    """Result of Fabric.advance: the slot reached (the next to run) and why it returned."""
+
+    slot: int
+    stopped: bool  # True: a cell reached a STOP port in slot ``slot - 1``
+    ports: tuple[int, ...] = ()  # outputs with new cells for software
+
+
+class FabricPort:
+    """One port of the fabric (line port, or the control port)."""
+
+    def __init__(self, fabric: "Fabric", index: int) -> None:
+        self.fabric = fabric
+        self.index = index
+
+    def send(self, cells: np.ndarray, at: int | None = None) -> np.ndarray:
+        """Put cells on this port's input line, one per slot from ``at`` (default: now), behind any
+        cells already waiting for this line. Returns the slot of each cell."""
+        return self.fabric.inject(self.index, cells, at=at)
+
+    def receive(self) -> Received:
+        """Cells delivered on this output since the last call (only when CAPTURE is set)."""
+        return self.fabric._take(self.index)
+
+    @property
+    def wants_every_cell(self) -> bool:
+        return bool(self.fabric.regs.get("PORT.CTRL", "CAPTURE", self.index))
+
+    @wants_every_cell.setter
+    def wants_every_cell(self, on: bool) -> None:
+        self.fabric.regs.set("PORT.CTRL", self.index, CAPTURE=int(on), STOP=int(on))
+
+
+class ControlPort(FabricPort):
+    def send(self, cells: np.ndarray, port: int | None = None, at: int | None = None) -> np.ndarray:
+        """Send cells from the switch CPU. With ``port``, they leave that port with their header
+        unchanged (routing tag = reserved VC N+port); without, they are looked up like any cell."""
+        tag = -1
+        if port is not None:
+            if not 0 <= port < self.fabric.config.ports:
+                raise CellInputError("port", port, f"a line port 0..{self.fabric.config.ports - 1}")
+            tag = self.fabric.config.ports + port
+        return self.fabric.inject(self.index, cells, at=at, tag=tag)
+
+
+class Fabric:
+    def __init__(self, config: FabricConfig | None = None, seed: int = 0, **kwargs) -> None:
+        self.config = config if config is not None else FabricConfig(**kwargs)
+        cfg = self.config
+        self.state: FabricState = allocate(cfg)
+        self.map = build_map(cfg)
+        self.cam = Cam(self.state.cam_key, self.state.cam_vc)
+        self._status = {"STOPPED": np.zeros(1, np.uint32), "CAPTURE_FULL": np.zeros(1, np.uint32)}
+        self.regs = RegisterFile(self.map, self._backing(), on_write=self._on_write, check=self._check)
+        self.seed = seed
+        self._seed_streams(seed)
+        self._pending: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+        self._line_next = np.zeros(cfg.port_count, np.int64)
+        self._rx: dict[int, list[tuple]] = {}
+        self.ports = [FabricPort(self, i) for i in range(cfg.ports)]
+        self.control = ControlPort(self, cfg.control)
+        self.traffic: TrafficProgram | None = None
+        self.traffic_vcs = (0, 0)  # VC entries used by the traffic program
+        self._reserved_entries()
+
+    # -- binding ------------------------------------------------------------------------------------
+    def _backing(self) -> dict:
+        s = self.state
+        sc = s.sc
+        b: dict = {
+            "SLOT.SLOT": sc[SC_NOW:SC_NOW + 1], "FREE.COUNT": sc[SC_FREE:SC_FREE + 1],
+            "CAPTURED.COUNT": sc[SC_CAP_N:SC_CAP_N + 1],
+            "STATUS.STOPPED": self._status["STOPPED"], "STATUS.CAPTURE_FULL": self._status["CAPTURE_FULL"],
+            "PORT.CTRL.CAPTURE": (s.port_flags, 0), "PORT.CTRL.STOP": (s.port_flags, 1),
+            "PORT.QLIMIT.LIMIT": s.port_qlimit, "PORT.CLP_THRESH.LIMIT": s.port_clp_th,
+            "PORT.EPD_THRESH.LIMIT": s.port_epd_th, "PORT.OCCUPANCY.CELLS": s.occ,
+            "VC.CTRL.VALID": (s.vc_flags, 0), "VC.CTRL.AAL5": (s.vc_flags, 1), "VC.CTRL.EPD": (s.vc_flags, 2),
+            "VC.CTRL.PPD": (s.vc_flags, 3), "VC.CTRL.MCAST": (s.vc_flags, 4),
+            "VC.PORT.PORT": s.vc_port, "VC.KEY.VPI": s.vc_vpi, "VC.KEY.VCI": s.vc_vci, "VC.HEAD.LEAF": s.vc_head,
+            "LEAF.CTRL.VALID": (s.leaf_flags, 0), "LEAF.CTRL.KEEP_HEADER": (s.leaf_flags, 1),
+            "LEAF.PORT.PORT": s.leaf_port, "LEAF.HDR.VPI": s.leaf_vpi, "LEAF.HDR.VCI": s.leaf_vci,
+            "LEAF.NEXT.LEAF": s.leaf_next, "HIST.COUNT.COUNT": s.hist,
+        }
+        for name, (col, _) in PORT_COUNTERS.items():
+            b[f"PORT.{name}.COUNT"] = s.port_cnt[:, col]
+        for cause in Drop:
+            b[f"PORT.DROP_IN_{cause.name}.COUNT"] = s.port_cnt[:, PORT_DROP_IN + cause]
+            b[f"PORT.DROP_OUT_{cause.name}.COUNT"] = s.port_cnt[:, PORT_DROP_OUT + cause]
+            b[f"VC.DROP_{cause.name}.COUNT"] = s.vc_cnt[:, VC_DROP + cause]
+        for name, (col, _) in VC_COUNTERS.items():
+            b[f"VC.{name}.COUNT"] = s.vc_cnt[:, col]
+        for name, (col, _) in LEAF_COUNTERS.items():
+            b[f"LEAF.{name}.COUNT"] = s.leaf_cnt[:, col]
+        return b
+
+    def _check(self, name: str, idx: np.ndarray, values: dict) -> None:
+        P = self.config.port_count
+        limits = {
+            "VC.PORT": ("PORT", P - 1), "LEAF.PORT": ("PORT", P - 1),
+            "VC.HEAD": ("LEAF", self.config.leaves - 1), "LEAF.NEXT": ("LEAF", self.config.leaves - 1),
+        }
+        if name in limits:
+            fname, hi = limits[name]
+            vals = np.atleast_1d(values[fname])
+            bad = vals[(vals > hi) & ~((vals == NIL) & (fname == "LEAF"))]
+            if bad.size:
+                raise FabricConfigError(f"{name}.{fname}", int(bad[0]), f"0..{hi}" + (" or 0xFFFFFF" if fname == "LEAF" else ""))
+
+    def _on_write(self, name: str, idx: np.ndarray) -> None:
+        if name in ("VC.CTRL", "VC.PORT", "VC.KEY"):
+            s = self.state
+            for v in idx.tolist():
+                if s.vc_flags[v] & VC_VALID:
+                    try:
+                        self.cam.install(v, cam_key(s.vc_port[v], s.vc_vpi[v], s.vc_vci[v]))
+                    except FabricConfigError:
+                        s.vc_flags[v] &= ~VC_VALID  # refused: the entry stays out of the CAM
+                        self.cam.remove(v)
+                        raise
+                else:
+                    self.cam.remove(v)
+
+    def _reserved_entries(self) -> None:
+        """VPI 0/VCI 5 of every port -> control port; control port -> port k by routing tag."""
+        N = self.config.ports
+        r = self.regs
+        ports = np.arange(N)
+        r.write_table("LEAF", ports, PORT=N, VALID=1, KEEP_HEADER=1, **{"NEXT.LEAF": NIL})
+        r.write_table("VC", ports, PORT=ports, VPI=SIGNALLING_VPI, VCI=SIGNALLING_VCI, HEAD=ports, VALID=1)
+        r.write_table("LEAF", N + ports, PORT=ports, VALID=1, KEEP_HEADER=1, **{"NEXT.LEAF": NIL})
+        r.write_table("VC", N + ports, PORT=N, VPI=0, VCI=CONTROL_TAG_VCI + ports, HEAD=N + ports, VALID=1)
+
+    def _seed_streams(self, seed: int) -> None:
+        P = self.config.port_count
+        for i in range(P):
+            self.state.rng[i] = stream_seed(seed, i)
+        self.state.rng[P] = stream_seed(seed, SCHEDULER_STREAM)
+
+    # -- traffic ------------------------------------------------------------------------------------
+    def load_traffic(self, program: TrafficProgram, seed: int | None = None) -> None:
+        """Program the traffic's VCs (entries from 2N on) and leaves through the register file, and
+        load the generator. Generation starts at the current slot; ``seed`` reseeds every stream."""
+        cfg = self.config
+        N = cfg.ports
+        if program.ports != N:
+            raise FabricConfigError("traffic ports", program.ports, f"{N} (this fabric)")
+        v0, l0 = 2 * N, 2 * N
+        nv, nl = program.vc_count, program.leaf_count
+        if v0 + nv > cfg.vcs:
+            raise FabricConfigError("vcs", cfg.vcs, f">= {v0 + nv} for this traffic")
+        if l0 + nl > cfg.leaves:
+            raise FabricConfigError("leaves", cfg.leaves, f">= {l0 + nl} for this traffic")
+        r = self.regs
+        leaf_idx = l0 + np.arange(nl)
+        # leaves of one VC are contiguous: link each to the next of the same VC
+        same_next = np.zeros(nl, bool)
+        same_next[:-1] = program.leaf_vc[1:] == program.leaf_vc[:-1]
+        nxt = np.where(same_next, leaf_idx + 1, NIL)
+        r.write_table("LEAF", leaf_idx, PORT=program.leaf_port, VPI=program.leaf_vpi, VCI=program.leaf_vci,
+                      VALID=1, KEEP_HEADER=0, **{"NEXT.LEAF": nxt})
+        first_leaf = np.full(nv, NIL, np.int64)
+        firsts = np.flatnonzero(np.concatenate([[True], ~same_next[:-1]])) if nl else np.zeros(0, np.int64)
+        first_leaf[program.leaf_vc[firsts]] = l0 + firsts
+        vc_idx = v0 + np.arange(nv)
+        r.write_table("VC", vc_idx, PORT=program.vc_port, VPI=program.vc_vpi, VCI=program.vc_vci, HEAD=first_leaf,
+                      AAL5=int(program.vc_aal5), EPD=int(program.vc_epd), PPD=int(program.vc_ppd),
+                      MCAST=program.vc_mcast.astype(np.int64), VALID=1)
+        s = self.state
+        for name, arr in program.gen.items():
+            arr = np.asarray(arr)
+            if name in ("alias_vc", "alias_alt", "cal_vc"):
+                arr = np.where(arr >= 0, arr + v0, arr)
+            if getattr(s, name).shape != arr.shape:
+                # tables sized by the program: replace the array (same dtype) in the state
+                s = s._replace(**{name: np.ascontiguousarray(arr, dtype=getattr(s, name).dtype)})
+            else:
+                getattr(s, name)[...] = arr
+        self.state = s
+        s.gen_vc[:] = 0
+        s.gen_left[:] = 0
+        s.vc_left[:] = 0
+        s.sc[SC_BLK_LEN] = 0
+        s.sc[SC_GEN_ON] = 1
+        if seed is not None:
+            self.seed = seed
+            self._seed_streams(seed)
+        self.traffic = program
+        self.traffic_vcs = (v0, v0 + nv)
+
+    def stop_traffic(self) -> None:
+        self.state.gen_mode[:] = 0
+        self.state.sc[SC_GEN_ON] = 0
+        self.state.sc[SC_BLK_LEN] = 0
+
+    # -- cells in -----------------------------------------------------------------------------------
+    @property
+    def now(self) -> int:
+        return int(self.state.sc[SC_NOW])
+
+    def port(self, index: int) -> FabricPort:
+        if index == self.config.control:
+            return self.control
+        if not 0 <= index < self.config.ports:
+            raise CellInputError("port", index, f"0..{self.config.ports} ({self.config.ports} = control)")
+        return self.ports[index]
+
+    def inject(self, port: int, cells: np.ndarray, at: int | None = None, tag: int = -1) -> np.ndarray:
+        """Queue cells for input ``port``'s line (one per slot). Returns their slots."""
+        if not self.config.payload:
+            raise CellInputError("payload", False, "a fabric built with payload=True to accept injected cells")
+        if not 0 <= port <= self.config.control:
+            raise CellInputError("port", port, f"0..{self.config.control}")
+        cells = np.asarray(cells)
+        if cells.ndim == 1:
+            cells = cells.reshape(1, -1)
+        if cells.dtype != np.uint8 or cells.ndim != 2 or cells.shape[1] != 53:
+            raise CellInputError("cells", f"{cells.dtype}{list(cells.shape)}", "a uint8 array of shape (n, 53)")
+        start = self.now if at is None else int(at)
+        if start < self.now:
+            raise CellInputError("at", start, f"a slot >= now ({self.now})")
+        n = cells.shape[0]
+        first = max(start, int(self._line_next[port]))
+        slots = first + np.arange(n, dtype=np.int64)
+        if n:
+            self._line_next[port] = slots[-1] + 1
+            self._pending.append((slots, np.full(n, port, np.int64), np.full(n, tag, np.int64), cells.copy()))
+        return slots
+
+    # -- time ---------------------------------------------------------------------------------------
+    def advance(self, until: int) -> Advance:
+        """Run up to slot ``until`` (exclusive) or stop early: returns at the end of the first slot in
+        which a cell reached a STOP port; its cells are then waiting in receive()."""
+        s = self.state
+        if until < self.now:
+            raise CellInputError("until", until, f">= now ({self.now})")
+        if self._pending:
+            slots, ports, tags, cells = (np.concatenate(x) for x in zip(*self._pending))
+            order = np.lexsort((ports, slots))
+            inj = (slots[order], ports[order].astype(np.int16), tags[order].astype(np.int32),
+                   np.ascontiguousarray(cells[order]))
+        else:
+            inj = (np.zeros(0, np.int64), np.zeros(0, np.int16), np.zeros(0, np.int32), _EMPTY_CELLS)
+        stopped = False
+        while True:
+            s.sc[SC_INJ_POS] = 0
+            reason = engine.run(s, until, *inj)
+            used = int(s.sc[SC_INJ_POS])
+            if used:
+                inj = tuple(a[used:] for a in inj)
+            self._drain()
+            if reason == STOP_PORT:
+                self._status["STOPPED"][0] = 1
+                stopped = True
+                break
+            if reason == STOP_CAPTURE:
+                self._status["CAPTURE_FULL"][0] = 1
+                continue
+            break
+        self._pending = [tuple(inj)] if inj[0].shape[0] else []  # type: ignore[list-item]
+        ports = tuple(sorted(p for p, chunks in self._rx.items() if chunks))
+        return Advance(self.now, stopped, ports)
+
+    def run(self, until: int) -> int:
+        """Advance to ``until`` whatever stops on the way (captured cells accumulate in receive())."""
+        while self.now < until:
+            self.advance(until)
+        return self.now
+
+    def _drain(self) -> None:
+        s = self.state
+        n = int(s.sc[SC_CAP_N])
+        if not n:
+            return
+        ports = s.cap_port[:n]
+        for p in np.unique(ports).tolist():
+            sel = np.flatnonzero(ports == p)
+            self._rx.setdefault(p, []).append((
+                s.cap_slot[sel].copy(), s.cap_in[sel].astype(np.int64), s.cap_vc[sel].astype(np.int64),
+                s.cap_leaf[sel].astype(np.int64), s.cap_cell[sel].copy(),
+            ))
+        s.sc[SC_CAP_N] = 0
+
+    def _take(self, port: int) -> Received:
+        chunks = self._rx.pop(port, [])
+        if not chunks:
+            z = np.zeros(0, np.int64)
+            return Received(z, z, z, z, _EMPTY_CELLS.copy())
+        return Received(*(np.concatenate(x) for x in zip(*chunks)))
+
+    # -- state --------------------------------------------------------------------------------------
+    def queued_copies(self) -> int:
+        return int(self.state.q_len.sum())
+
+    def reset_statistics(self) -> None:
+        """Zero every counter and the histogram (tables and queues untouched)."""
+        s = self.state
+        for a in (s.port_cnt, s.vc_cnt, s.leaf_cnt, s.port_dsq, s.hist):
+            a[...] = 0
+
+    def reset(self) -> None:
+        """Hardware reset: registers to reset values, memory emptied, reserved entries back. Virtual
+        time goes on (the clock is not the fabric's): SLOT keeps counting from now."""
+        now = self.now
+        self.regs.reset()
+        self.state.sc[SC_NOW] = now
+        self.cam.clear()
+        reset_dynamic(self.state, self.config)
+        self.reset_statistics()
+        self.stop_traffic()
+        self.state.port_flags[self.config.control] = PORT_CAPTURE | PORT_STOP
+        self._pending.clear()
+        self._rx.clear()
+        self._line_next[:] = 0
+        self._reserved_entries()
+
+
+__all__ = ["Fabric", "FabricPort", "ControlPort", "Received", "Advance", "queue_contents"]
+
+
+def queue_contents(fabric: Fabric) -> dict:
+    """{queue: [(vc, seq, leaf), ...]} of the non-empty queues, walking the pointer lists (keys:
+    output o for OQ, ("in", i) for an input FIFO, (i, o) for a VOQ, ("mc", i) for a multicast queue)."""
+    s = fabric.state
+    cfg = fabric.config
+    P = cfg.port_count
+    out = {}
+    for q in range(cfg.queue_count):
+        n = int(s.q_head[q])
+        items = []
+        while n >= 0:
+            b = int(s.node_buf[n])
+            items.append((int(s.buf_vc[b]), int(s.buf_seq[b]), int(s.node_leaf[n])))
+            n = int(s.node_next[n])
+        if not items:
+            continue
+        if cfg.arch.name == "OQ":
+            key = q
+        elif cfg.arch.name == "IQ_FIFO":
+            key = ("in", q)
+        elif q < P * P:
+            key = divmod(q, P)
+        else:
+            key = ("mc", q - P * P)
+        out[key] = items
+    return out
