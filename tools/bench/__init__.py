@@ -30,13 +30,14 @@ class Figure:
     ratio_to_twin: float | None = None
     target: float | None = None  # the figure the issue asks for (same unit), when there is one
     note: str = ""
+    lower_is_better: bool = False  # the target is a ceiling (memory, latency), not a floor
     suite: str = ""
 
     @property
     def meets_target(self) -> bool | None:
         if self.target is None:
             return None
-        return self.value >= self.target
+        return self.value <= self.target if self.lower_is_better else self.value >= self.target
 
     def as_json(self) -> dict:
         out = {
@@ -48,6 +49,8 @@ class Figure:
         }
         if self.target is not None:
             out["target"] = self.target
+            if self.lower_is_better:
+                out["lower_is_better"] = True
         if self.note:
             out["note"] = self.note
         return out

@@ -134,8 +134,8 @@ def memory_per_cell(ctx: Context):
     real = Fabric(FabricConfig(ports=16, buffers=8192, payload=True))
     g = octets_per_buffered_cell(gen.state)
     r = octets_per_buffered_cell(real.state)
-    yield Figure("octets_per_buffered_cell", g["total"], "octets", note=(
-        f"target <= 64: {'met' if g['total'] <= 64 else 'NOT met'}; generated traffic: descriptor "
+    yield Figure("octets_per_buffered_cell", g["total"], "octets", target=64, lower_is_better=True, note=(
+        "generated traffic: descriptor "
         f"{g['descriptor']:.0f} (VC, sequence, arrival slot, refcount, flags, input, free list) + pointer "
         f"nodes {g['pointer_nodes']:.0f} (2 per buffer)"))
     yield Figure("octets_per_buffered_cell_with_payload", r["total"], "octets",
