@@ -27,3 +27,8 @@ fuzz: $(STAMP)
 
 clean:
 	rm -rf $(VENV) atmemu-out .pytest_cache .hypothesis
+
+# The generated documentation (docs/registers/, docs/rules.md, the key tables of docs/scenario.md).
+.PHONY: docs
+docs: $(STAMP)
+	$(PY) -m tools.docs
