@@ -10,21 +10,25 @@ from whether the optional values are None.
 ``parse(body)`` takes the contents (the octets after the 4-octet header, at least one) and returns the
 record or raises :class:`Problem` with the offset (from the identifier octet), the field and the reason,
 finding the same first problem as the scapy dissection does. ``build(record)`` returns the contents and
-raises :class:`~firmware.uni.errors.UniEncodeError` for a value that does not fit its field.
+raises :class:`~firmware.uni.errors.UniEncodeError` for a value that does not fit its field;
+``element(identifier, instruction, record)`` returns the whole element, header and contents (the encoder
+uses it).
 
 Speed: the parsers and builders of the elements on the hot path (endpoint reference and state, cause,
 called party number, AAL parameters, BLLI) bind globals as default arguments, build records with
 ``tuple.__new__`` (a NamedTuple's own constructor is Python code), check values with one combined test
-before falling back to the field-by-field check that names the culprit, and take a short cut for the
-common one-octet BLLI.
+before falling back to the field-by-field check that names the culprit, read and write the common forms
+(the AAL 5 element with its two maximum CPCS-SDU sizes, the one-octet BLLI, an endpoint reference) with
+one struct call or one table look-up, and pack header and contents together.
 """
 
 from __future__ import annotations
 
+import struct
 from typing import Callable, NamedTuple
 
 from firmware.uni.constants import (AAL_SUBFIELD_OCTETS, AESA_OCTETS, BLLI_MAX_L2_EXTENSION,
-                                    BLLI_MAX_L3_EXTENSION, BLLI_SNAP_ID, IE_MAX_CONTENTS, IPI_SNAP,
+                                    BLLI_MAX_L3_EXTENSION, BLLI_SNAP_ID, IE_MAX_CONTENTS, IE_NAMES, IPI_SNAP,
                                     SENDING_COMPLETE_INDICATION, TRAFFIC_SUBFIELD_OCTETS,
                                     TRANSIT_DELAY_SUBFIELD_OCTETS, AALType, CodingStandard, IEId,
                                     NumberingPlan)
@@ -32,6 +36,16 @@ from firmware.uni.errors import UniEncodeError
 
 
 _new = tuple.__new__  # builds a NamedTuple record without its Python-level __new__ (hot path)
+#: The one-octet bytes objects, by value: ``_OCTET[x]`` costs an index, ``bytes((x,))`` a tuple and a call.
+_OCTET = tuple(bytes((i,)) for i in range(256))
+#: AAL parameters with two 2-octet subfields (the AAL 5 maximum CPCS-SDU sizes): type, id, value, id, value
+_AAL_TWO_U16 = struct.Struct(">BBHBH")
+
+
+def _size_table(octets: dict) -> tuple:
+    """A subfield table (identifier -> octets of its value) as a 256-entry tuple, None for the unknown ones:
+    an index where the hot loops would otherwise call ``dict.get``."""
+    return tuple(octets.get(ident) for ident in range(256))
 
 
 class Problem(Exception):
@@ -272,14 +286,15 @@ def _p_restart_indicator(body: bytes) -> RestartIndicator:
     return RestartIndicator(o5 & 7, o5 >> 3 & 0x0F)
 
 
-def _subfields(body: bytes, pos: int, octets: dict) -> tuple[tuple, bytes]:
+def _subfields(body: bytes, pos: int, sizes: tuple) -> tuple[tuple, bytes]:
+    """The subfields from ``pos`` (``sizes``: a :func:`_size_table`), up to the first unknown identifier,
+    and the octets from there on (the tail)."""
     items = []
     append = items.append
     n = len(body)
-    get = octets.get
     while pos < n:
         ident = body[pos]
-        size = get(ident)
+        size = sizes[ident]
         if size is None:
             break
         end = pos + 1 + size
@@ -295,20 +310,31 @@ def _subfields(body: bytes, pos: int, octets: dict) -> tuple[tuple, bytes]:
     return tuple(items), body[pos:]
 
 
-def _p_aal(body: bytes, _new=_new, _record=AALParameters, _octets=AAL_SUBFIELD_OCTETS) -> AALParameters:
+_AAL_SIZES = _size_table(AAL_SUBFIELD_OCTETS)
+_TRAFFIC_SIZES = _size_table(TRAFFIC_SUBFIELD_OCTETS)
+_TRANSIT_DELAY_SIZES = _size_table(TRANSIT_DELAY_SUBFIELD_OCTETS)
+_AAL_USER_DEFINED = int(AALType.USER_DEFINED)
+
+
+def _p_aal(body: bytes, _new=_new, _record=AALParameters, _sizes=_AAL_SIZES,
+           _two=_AAL_TWO_U16.unpack) -> AALParameters:
     aal_type = body[0]
-    if aal_type == AALType.USER_DEFINED:
+    if aal_type == _AAL_USER_DEFINED:
         return _new(_record, (aal_type, (), body[1:]))
-    subfields, tail = _subfields(body, 1, _octets)
+    if len(body) == 7:  # the common AAL 5 element: forward and backward maximum CPCS-SDU size, nothing after
+        _, i1, v1, i2, v2 = _two(body)
+        if _sizes[i1] == 2 and _sizes[i2] == 2:
+            return _new(_record, (aal_type, ((i1, v1), (i2, v2)), b""))
+    subfields, tail = _subfields(body, 1, _sizes)
     return _new(_record, (aal_type, subfields, tail))
 
 
 def _p_traffic(body: bytes) -> ATMTrafficDescriptor:
-    return ATMTrafficDescriptor(*_subfields(body, 0, TRAFFIC_SUBFIELD_OCTETS))
+    return ATMTrafficDescriptor(*_subfields(body, 0, _TRAFFIC_SIZES))
 
 
 def _p_transit_delay(body: bytes) -> EndToEndTransitDelay:
-    return EndToEndTransitDelay(*_subfields(body, 0, TRANSIT_DELAY_SUBFIELD_OCTETS))
+    return EndToEndTransitDelay(*_subfields(body, 0, _TRANSIT_DELAY_SIZES))
 
 
 def _p_qos(body: bytes) -> QoSParameter:
@@ -362,10 +388,18 @@ def _chain(body: bytes, pos: int, limit: int, field: str) -> int:
             raise Problem(4 + pos - 1, field, f"extension octet {pos - start} of {limit} must end the group")
 
 
-def _p_blli(body: bytes, _new=_new, _record=BroadbandLowLayerInformation) -> BroadbandLowLayerInformation:
+#: The common BLLI, one layer 2 octet (ext 1, layer 2, the protocol: LLC encapsulation, say): its record by
+#: that octet, None for the octets that are not such (records are immutable: one serves every message).
+_BLLI_LAYER2_ONLY = tuple(_new(BroadbandLowLayerInformation, (None, octet & 0x1F, b"", None, b"", None, None, b""))
+                          if octet & 0xE0 == 0xC0 else None for octet in range(256))
+
+
+def _p_blli(body: bytes, _one=_BLLI_LAYER2_ONLY) -> BroadbandLowLayerInformation:
     n = len(body)
-    if n == 1 and body[0] & 0xE0 == 0xC0:  # the common case: one layer 2 octet with ext 1 (e.g. LLC)
-        return _new(_record, (None, body[0] & 0x1F, b"", None, b"", None, None, b""))
+    if n == 1:
+        record = _one[body[0]]
+        if record is not None:
+            return record
     pos = 0
     l1 = l2 = l3 = oui = pid = None
     l2x = l3x = b""
@@ -421,15 +455,14 @@ def _nsap_check(plan: int, address: bytes, offset: int) -> None:
         raise Problem(offset, "address", f"an NSAP-plan address is {AESA_OCTETS} octets, not {len(address)}")
 
 
-def _p_called(body: bytes, _new=_new, _record=CalledPartyNumber) -> CalledPartyNumber:
+def _p_called(body: bytes, _new=_new, _record=CalledPartyNumber, _aesa=AESA_OCTETS + 1) -> CalledPartyNumber:
     o5 = body[0]
     if not o5 & 0x80:
         _ext(o5, 4, "ext5")
-    address = body[1:]
     plan = o5 & 0x0F
-    if plan == 2 and len(address) != AESA_OCTETS:
-        _nsap_check(plan, address, 5)
-    return _new(_record, (address, plan, o5 >> 4 & 7))
+    if plan == 2 and len(body) != _aesa:  # NumberingPlan.NSAP
+        _nsap_check(plan, body[1:], 5)
+    return _new(_record, (body[1:], plan, o5 >> 4 & 7))
 
 
 def _p_calling(body: bytes) -> CallingPartyNumber:
@@ -490,14 +523,15 @@ def _p_leaf_sequence(body: bytes) -> LeafSequenceNumber:
 
 # -- builders ----------------------------------------------------------------------------------------------
 
-def _b_cause(r: Cause) -> bytes:
+def _e_cause(identifier: int, instruction: int, r: Cause, _pack=struct.Struct(">BBHBB").pack) -> bytes:
     value, location, diagnostics, spare = r
     if not (value.__class__ is int and 0 <= value < 0x80 and location.__class__ is int and 0 <= location < 0x10
             and spare.__class__ is int and 0 <= spare < 8 and diagnostics.__class__ is bytes
             and len(diagnostics) <= 28):
         value, location, spare = _u("cause_value", value, 7), _u("location", location, 4), _u("spare", spare, 3)
         diagnostics = _b("diagnostics", diagnostics, 28)
-    return bytes((0x80 | spare << 4 | location, 0x80 | value)) + diagnostics
+    return _pack(identifier, instruction, 2 + len(diagnostics), 0x80 | spare << 4 | location, 0x80 | value) \
+        + diagnostics
 
 
 def _b_six_bit_state(field: str) -> Callable:
@@ -510,13 +544,14 @@ def _b_notification(r: NotificationIndicator) -> bytes:
     return _b("description", r.description)
 
 
-def _b_endpoint_reference(r: EndpointReference) -> bytes:
+def _e_endpoint_reference(identifier: int, instruction: int, r: EndpointReference,
+                          _pack=struct.Struct(">BBHBH").pack) -> bytes:
     value, flag, ref_type = r
     if not (value.__class__ is int and 0 <= value < 0x8000 and flag.__class__ is int and 0 <= flag <= 1
             and ref_type.__class__ is int and 0 <= ref_type < 0x100):
         value, flag = _u("ref_value", value, 15), _u("ref_flag", flag, 1)
         ref_type = _u("ref_type", ref_type, 8)
-    return bytes((ref_type, flag << 7 | value >> 8, value & 0xFF))
+    return _pack(identifier, instruction, 3, ref_type, flag << 15 | value)
 
 
 def _b_connection_identifier(r: ConnectionIdentifier) -> bytes:
@@ -532,7 +567,7 @@ def _b_restart_indicator(r: RestartIndicator) -> bytes:
 def _b_subfields(items, octets: dict) -> bytes:
     out = []
     for ident, value in items:
-        size = octets.get(ident)
+        size = octets.get(ident)  # a dict, not a _size_table(): the caller's identifier may be any object
         if size is None:
             raise UniEncodeError("subfields", ident, "a known subfield identifier (unknown ones go in tail)")
         if size:
@@ -552,7 +587,22 @@ def _b_aal(r: AALParameters) -> bytes:
         raise UniEncodeError("subfields", subfields, "none for a user-defined AAL (use tail)")
     if tail.__class__ is not bytes:
         tail = _b("tail", tail)
-    return bytes((aal_type,)) + _b_subfields(subfields, AAL_SUBFIELD_OCTETS) + tail
+    return _OCTET[aal_type] + _b_subfields(subfields, AAL_SUBFIELD_OCTETS) + tail
+
+
+def _e_aal(identifier: int, instruction: int, r: AALParameters, _sizes=_AAL_SIZES,
+           _pack=struct.Struct(">BBHBBHBH").pack) -> bytes:
+    aal_type, subfields, tail = r
+    if (subfields.__class__ is tuple and len(subfields) == 2 and tail == b"" and aal_type.__class__ is int
+            and aal_type != _AAL_USER_DEFINED):
+        # the common AAL 5 element: forward and backward maximum CPCS-SDU size, 2 octets each
+        try:
+            (i1, v1), (i2, v2) = subfields
+            if _sizes[i1] == 2 and _sizes[i2] == 2 and v1.__class__ is int and v2.__class__ is int:
+                return _pack(identifier, instruction, 7, aal_type, i1, v1, i2, v2)
+        except (TypeError, ValueError, IndexError, struct.error):
+            pass  # not that shape, or a value out of range: the contents builder names the culprit
+    return _with_header(identifier, instruction, _b_aal(r))
 
 
 def _b_traffic(r: ATMTrafficDescriptor) -> bytes:
@@ -583,7 +633,7 @@ def _b_blli(r: BroadbandLowLayerInformation) -> bytes:
     l1, l2, l2x, l3, l3x, oui, pid, tail = r
     if l1 is None and l3 is None and oui is None and pid is None and not l2x and not tail and l2.__class__ is int \
             and 0 <= l2 < 0x20:
-        return bytes((0xC0 | l2,))  # the common case: layer 2 protocol only (e.g. LLC encapsulation)
+        return _OCTET[0xC0 | l2]  # the common case: layer 2 protocol only (e.g. LLC encapsulation)
     out = bytearray()
     if r.l1_protocol is not None:
         out.append(0xA0 | _u("l1_protocol", r.l1_protocol, 5))
@@ -602,6 +652,15 @@ def _b_blli(r: BroadbandLowLayerInformation) -> bytes:
     return bytes(out) + _b("tail", r.tail)
 
 
+def _e_blli(identifier: int, instruction: int, r: BroadbandLowLayerInformation,
+            _pack=struct.Struct(">BBHB").pack) -> bytes:
+    l1, l2, l2x, l3, l3x, oui, pid, tail = r
+    if l1 is None and l3 is None and oui is None and pid is None and not l2x and not tail and l2.__class__ is int \
+            and 0 <= l2 < 0x20:
+        return _pack(identifier, instruction, 1, 0xC0 | l2)  # layer 2 protocol only (e.g. LLC encapsulation)
+    return _with_header(identifier, instruction, _b_blli(r))
+
+
 def _b_repeat(r: BroadbandRepeatIndicator) -> bytes:
     return bytes((0x80 | _u("spare", r.spare, 3) << 4 | _u("repeat_indication", r.repeat_indication, 4),))
 
@@ -610,13 +669,13 @@ def _b_sending_complete(r: BroadbandSendingComplete) -> bytes:
     return bytes((0x80 | _u("indication", r.indication, 7),))
 
 
-def _b_called(r: CalledPartyNumber) -> bytes:
+def _e_called(identifier: int, instruction: int, r: CalledPartyNumber, _pack=struct.Struct(">BBHB").pack) -> bytes:
     address, plan, number_type = r
     if not (plan.__class__ is int and 0 <= plan < 0x10 and number_type.__class__ is int and 0 <= number_type < 8
             and address.__class__ is bytes and len(address) <= 20):
         plan, number_type = _u("numbering_plan", plan, 4), _u("number_type", number_type, 3)
         address = _b("address", address, 20)
-    return bytes((0x80 | number_type << 4 | plan,)) + address
+    return _pack(identifier, instruction, 1 + len(address), 0x80 | number_type << 4 | plan) + address
 
 
 def _b_calling(r: CallingPartyNumber) -> bytes:
@@ -652,6 +711,50 @@ def _b_leaf_sequence(r: LeafSequenceNumber) -> bytes:
     return _u("sequence_number", r.sequence_number, 32).to_bytes(4, "big")
 
 
+# -- whole elements ------------------------------------------------------------------------------------------
+#
+# ``element(identifier, instruction, record)`` returns the whole element: its 4-octet header (Q.2931 4.5.1)
+# and its contents. The elements on the hot path (cause, endpoint reference, AAL parameters in their AAL 5
+# form, BLLI with a layer 2 protocol only, called party number) are packed header and contents in one struct
+# call; for the others, and for unusual values, the contents builder runs and the header is put before it.
+# The contents builder of the first three is their element builder without the header, so that each
+# element's encoding is written once.
+
+_pack_ie_header = struct.Struct(">BBH").pack
+
+
+def _with_header(identifier: int, instruction: int, body: bytes) -> bytes:
+    n = len(body)
+    if n > 0xFFFF:
+        raise UniEncodeError(f"{IE_NAMES.get(identifier, 'IE')}.length", n, "at most 65535")
+    return _pack_ie_header(identifier, instruction, n) + body
+
+
+def _element_of(build: Callable[[tuple], bytes]) -> Callable[[int, int, tuple], bytes]:
+    """The element builder of a kind that has only a contents builder."""
+
+    def element(identifier: int, instruction: int, r: tuple) -> bytes:
+        return _with_header(identifier, instruction, build(r))
+    return element
+
+
+def _contents_of(element: Callable[[int, int, tuple], bytes]) -> Callable[[tuple], bytes]:
+    """The contents builder of a kind whose element builder is the primary one."""
+
+    def build(r: tuple) -> bytes:
+        return element(0, 0x80, r)[4:]
+    return build
+
+
+_b_cause = _contents_of(_e_cause)
+_b_endpoint_reference = _contents_of(_e_endpoint_reference)
+_b_called = _contents_of(_e_called)
+
+#: The kinds whose element builder is not :func:`_element_of` their contents builder.
+_ELEMENTS = {IEId.CAUSE: _e_cause, IEId.ENDPOINT_REFERENCE: _e_endpoint_reference, IEId.AAL_PARAMETERS: _e_aal,
+             IEId.BROADBAND_LOW_LAYER_INFORMATION: _e_blli, IEId.CALLED_PARTY_NUMBER: _e_called}
+
+
 # -- the table -----------------------------------------------------------------------------------------------
 
 class Kind(NamedTuple):
@@ -662,6 +765,7 @@ class Kind(NamedTuple):
     build: Callable[[tuple], bytes]
     codings: frozenset
     max_contents: int | None
+    element: Callable[[int, int, tuple], bytes] | None = None  # header and contents (see "whole elements")
 
 
 _ITU = frozenset({CodingStandard.ITU_T})
@@ -698,7 +802,8 @@ KINDS: dict[int, Kind] = {
     IEId.LIJ_PARAMETERS: Kind(LIJParameters, _p_lij_parameters, _b_lij_parameters, _NET, None),
     IEId.LEAF_SEQUENCE_NUMBER: Kind(LeafSequenceNumber, _p_leaf_sequence, _b_leaf_sequence, _NET, None),
 }
-KINDS = {int(k): v._replace(max_contents=IE_MAX_CONTENTS.get(k)) for k, v in KINDS.items()}
+KINDS = {int(k): v._replace(max_contents=IE_MAX_CONTENTS.get(k), element=_ELEMENTS.get(k) or _element_of(v.build))
+         for k, v in KINDS.items()}
 
 #: (identifier, instruction octet) -> Kind, for every instruction octet whose coding standard the element
 #: type is understood under: one dict look-up recognises an element on the hot path.
