@@ -54,6 +54,7 @@ from collections.abc import Callable
 from enum import Enum
 from typing import Any
 
+import numpy as np
 from scapy.packet import Packet
 
 from firmware.sscf import UNI_SSCOP_PARAMS, AalPrimitive, AalSignal, SSCF, SSCFProtocolError, SSCFState
@@ -517,8 +518,16 @@ class SignallingLink:
 
 # ---- carrying the frames as cells on a hw.link port ---------------------------------------------------
 
-#: The CellPort attached to each hw.link Port, so that a frame sent on one end wakes the other.
+#: The CellPort attached to each hw.link Port, so that two CellPorts on the ends of one link find each
+#: other (their cell-available signals are wired on attachment).
 _ATTACHED: weakref.WeakKeyDictionary[Port, "CellPort"] = weakref.WeakKeyDictionary()
+
+_NO_SLOTS = np.zeros(0, np.int64)
+
+
+def _end_of_frame(cells: np.ndarray) -> np.ndarray:
+    """Cells that end an AAL5 CPCS-PDU: user data with AUU = 1 (PTI 0x1 or 0x3, I.361 2.2.4)."""
+    return (cells[:, 3] & 0x0A) == 0x02
 
 
 class CellPort:
@@ -526,36 +535,54 @@ class CellPort:
     port, at the endpoint's clock: the lower port made of hardware.
 
     Transmit: each frame is one AAL5 CPCS-PDU (I.363.5), segmented by the SAR kernel of ``hw.aal5``
-    into cells with HEC, queued on the port at the current slot. The last cell leaves in slot
-    ``now + cells queued - 1``; if the far port has a CellPort too, it is woken one slot after that
-    cell arrives. Receive: the cells that arrived go through the I.432.1 HEC receiver (single-bit
-    correction, detection mode), physical-layer cells (idle) are set aside, and the AAL5 reassembler
-    checks CRC-32 and length and hands complete SDUs of the signalling VC to ``endpoint.frame_in``
-    with the slot of their last cell. With ``reassembly_timeout_slots``, a partial PDU left without
-    cells for longer is discarded by the reassembly timer, run on the clock. Everything discarded is counted (here, in the HEC receiver,
-    in the reassembler and its typed error records); frames completed on another VC (a header
-    miscorrected by the HEC receiver) are counted in ``frames_wrong_vc``."""
+    into cells with HEC, queued on the port from the current slot (behind cells already queued). Other
+    cells (a root's data on its VCs) go the same way with :meth:`send_cells`, in order with the frames.
+
+    Cell-available signals (the protocol ``hw.adapter`` uses): after queuing cells the port calls its
+    ``far_wake(cells, tx_slots)`` output, when set; its :meth:`wake_rx` input takes the cells the far end
+    queued toward it, with their transmit slots, and schedules a receive run on the clock at the slot
+    after each cell that ends a frame arrives and after the last one - so every frame reaches the
+    endpoint at the slot after its last cell. Two CellPorts on the ends of one link are wired to each
+    other when the second is made (and by :func:`connect`).
+
+    Receive: the cells that arrived go through the I.432.1 HEC receiver (single-bit correction,
+    detection mode), physical-layer cells (idle) are set aside; with an ``other`` sink, cells of other
+    VCs go to ``other(cells, slots)`` (a leaf's data sink); the rest go to the AAL5 reassembler, which
+    checks CRC-32 and length and hands complete SDUs of the signalling VC to ``endpoint.frame_in`` with
+    the slot of their last cell. With ``reassembly_timeout_slots``, a partial PDU left without cells for
+    longer is discarded by the reassembly timer, run on the clock. Everything discarded is counted
+    (here, in the HEC receiver, in the reassembler and its typed error records); frames completed on
+    another VC (without an ``other`` sink, or a header miscorrected by the HEC receiver) are counted in
+    ``frames_wrong_vc``."""
 
     def __init__(self, endpoint: SignallingLink, port: Port, *, vpi: int = SIGNALLING_VPI,
                  vci: int = SIGNALLING_VCI, reassembly_timeout_slots: int | None = None,
-                 max_sdu: int = MAX_SDU) -> None:
+                 max_sdu: int = MAX_SDU, other: Callable[[np.ndarray, np.ndarray], Any] | None = None) -> None:
         if not isinstance(endpoint, SignallingLink):
             raise SignallingValueError("endpoint", endpoint, "a SignallingLink")
         if not isinstance(port, Port):
             raise SignallingValueError("port", port, "a hw.link Port")
         if not 0 <= vpi <= 0xFF or not 0 <= vci <= 0xFFFF:
             raise SignallingValueError("vpi/vci", (vpi, vci), "a UNI VPI 0..255 and VCI 0..65535")
+        if other is not None and not callable(other):
+            raise SignallingValueError("other", other, "a callable other(cells, slots)")
         self.endpoint = endpoint
         self.port = port
         self.clock = endpoint.clock
         self.vpi, self.vci = vpi, vci
+        self._key = vpi << 16 | vci
+        self.other = other
         self.hec = HecReceiver()
         self.reassembler = Reassembler(timeout_slots=reassembly_timeout_slots, max_sdu=max_sdu)
         self.counters: Counter[str] = Counter()
         self.last_aal5_error = None
+        self.far_wake: Callable[[np.ndarray, np.ndarray], Any] | None = None
         self._poll_slots: set[int] = set()
         endpoint.frame_out = self.send_frame
+        peer = _ATTACHED.get(port.peer)
         _ATTACHED[port] = self
+        if peer is not None:
+            self.far_wake, peer.far_wake = peer.wake_rx, self.wake_rx
 
     def __repr__(self) -> str:
         return f"<CellPort {self.endpoint.name} on {self.port!r} VPI/VCI {self.vpi}/{self.vci}>"
@@ -565,30 +592,62 @@ class CellPort:
             del _ATTACHED[self.port]
         if self.endpoint.frame_out == self.send_frame:
             self.endpoint.frame_out = None
+        self.far_wake = None
 
+    # ---- transmit
     def send_frame(self, sdu: bytes) -> None:
         n = len(sdu)
         if n > MAX_SDU:
             raise SignallingValueError("sdu", f"{n} octets", f"an AAL5 SDU of at most {MAX_SDU} octets")
         cells = segment(sdu, self.vpi, self.vci)  # AAL5 SAR (I.363.5 9.1): one kernel call per frame
-        ncells = cells.shape[0]
-        link = self.port.link
-        now = self.clock.now
-        # Queued from the current slot on (or from the link's, when a poll already carried it past
-        # now); the lane copies the cells into its FIFO.
-        self.port.send(cells, at=now if now > link.now else None)
         self.counters["frames_out"] += 1
-        self.counters["cells_out"] += ncells
+        self._send(cells)
+
+    def send_cells(self, cells: np.ndarray) -> int:
+        """Queue other cells (a data VC's) on the line from now, in order with the frames; returns the
+        cells queued (the rest were dropped by a full transmit FIFO, counted by the link)."""
+        return self._send(cells)
+
+    def _send(self, cells: np.ndarray) -> int:
         lane = self.port.tx
-        peer = _ATTACHED.get(self.port.peer)
-        if peer is not None:
-            last = link.now + lane.counters["cells_queued"] - 1
-            peer._wake(last + lane.delay_slots + 1)
+        taken = self.port.send(cells, self.clock.now)  # the lane copies the cells into its FIFO
+        self.counters["cells_out"] += taken
+        if taken and self.far_wake is not None:
+            end = lane.busy_until
+            self.far_wake(cells[:taken], np.arange(end - taken, end, dtype=np.int64))
+        return taken
+
+    # ---- receive
+    def wake_rx(self, cells: np.ndarray | None = None, slots=None) -> None:
+        """Cell-available input: the far end queued ``cells`` toward this port, to go out at transmit
+        ``slots``. Without them, a receive run is planned at the next slot only."""
+        if cells is None or slots is None:
+            self._wake(self.clock.now + 1)
+            return
+        delay = self.port.rx.delay_slots + 1
+        n = len(slots)
+        if not n:
+            return
+        if n <= 16:   # a few cells (signalling): look at them one by one
+            octet3 = cells[:, 3].tolist()
+            when = slots.tolist() if slots.__class__ is np.ndarray else [int(x) for x in slots]
+            for i in range(n - 1):
+                if octet3[i] & 0x0A == 0x02:
+                    self._wake(when[i] + delay)
+            self._wake(when[-1] + delay)
+            return
+        arrivals = np.asarray(slots, np.int64) + delay
+        last = int(arrivals[-1])
+        for slot in sorted(set(arrivals[_end_of_frame(cells)].tolist())):
+            if slot != last:
+                self._wake(slot)
+        self._wake(last)
 
     def _wake(self, slot: int) -> None:
         if slot not in self._poll_slots:
             self._poll_slots.add(slot)
-            self.clock.schedule_at(max(slot, self.clock.now), self._poll, slot)
+            now = self.clock.now
+            self.clock.schedule_at(slot if slot > now else now, self._poll, slot)
 
     def _poll(self, slot: int) -> None:
         self._poll_slots.discard(slot)
@@ -598,10 +657,10 @@ class CellPort:
         """Take every cell that has arrived before the current slot and deliver the frames they
         complete; returns the number of frames given to the endpoint."""
         now = self.clock.now
-        link = self.port.link
-        if link.now < now:
-            link.advance(now)
-        delivery = self.port.receive(until=now - 1)
+        rx = self.port.rx
+        if rx.now < now:
+            rx.advance(now)
+        delivery = rx.take(now - 1)
         n = len(delivery)
         if not n:
             if self.reassembler.timeout_slots is not None and now > self.reassembler.now:
@@ -614,11 +673,19 @@ class CellPort:
         if not keep.all():
             c["cells_hec_discarded"] += int(n - keep.sum())
             cells, slots = cells[keep], slots[keep]
-        if self.port.rx.emit_idle:
+        if rx.emit_idle:
             physical = is_physical_layer(cells)  # idle cells, I.432.1 4.4: not for the ATM layer
             if physical.any():
                 c["cells_physical_layer"] += int(physical.sum())
                 cells, slots = cells[~physical], slots[~physical]
+        if self.other is not None and cells.shape[0]:
+            words = cells[:, :4].copy().view(">u4").reshape(-1)
+            mine = ((words >> 4) & 0xFFFFFF) == self._key
+            if not mine.all():
+                theirs = ~mine
+                c["cells_other"] += int(theirs.sum())
+                self.other(cells[theirs], slots[theirs])
+                cells, slots = cells[mine], slots[mine]
         result = self.reassembler.feed(cells, slots, now)
         self._count_errors(result)
         timeout = self.reassembler.timeout_slots
@@ -643,10 +710,10 @@ class CellPort:
 
     def check_conservation(self) -> None:
         """Raise if a cell is unaccounted for: cells in = HEC discards + physical-layer cells + cells
-        the reassembler took (which holds its own conservation)."""
+        given to the ``other`` sink + cells the reassembler took (which holds its own conservation)."""
         c = self.counters
         r = self.reassembler.counters
-        taken = c["cells_in"] - c["cells_hec_discarded"] - c["cells_physical_layer"]
+        taken = c["cells_in"] - c["cells_hec_discarded"] - c["cells_physical_layer"] - c["cells_other"]
         if taken != r["cells_in"]:
             raise SignallingLinkError(f"{self!r}: {taken} cells passed the HEC receiver, the reassembler "
                                       f"took {r['cells_in']}")
@@ -660,11 +727,13 @@ class CellPort:
 
 
 def connect(link: Link, a: SignallingLink, b: SignallingLink, **options: Any) -> tuple[CellPort, CellPort]:
-    """Attach ``a`` to ``link.a`` and ``b`` to ``link.b`` (both on the same clock); the options go to
-    both :class:`CellPort` s."""
+    """Attach ``a`` to ``link.a`` and ``b`` to ``link.b`` (both on the same clock), their cell-available
+    signals wired to each other; the options go to both :class:`CellPort` s."""
     if a.clock is not b.clock:
         raise SignallingValueError("clock", (a.clock, b.clock), "the same Clock for both endpoints")
-    return CellPort(a, link.a, **options), CellPort(b, link.b, **options)
+    pa, pb = CellPort(a, link.a, **options), CellPort(b, link.b, **options)
+    pa.far_wake, pb.far_wake = pb.wake_rx, pa.wake_rx
+    return pa, pb
 
 
 __all__ = ["CellPort", "Direction", "LinkCause", "SIGNALLING_VCI", "SIGNALLING_VPI",

@@ -12,6 +12,7 @@ the heap is rebuilt, so memory stays within twice the live events (plus a small 
 from __future__ import annotations
 
 import heapq
+from heapq import heappop, heappush
 from typing import Any, Callable
 
 import numpy as np
@@ -80,25 +81,31 @@ class Clock:
 
     def schedule_at(self, time: int, callback: Callable[..., Any], *args: Any) -> EventHandle:
         """Run ``callback(*args)`` at slot ``time`` (not before now)."""
-        t = _slot(time)
-        if t is None:
-            raise FieldError("time", time, "an integer cell slot")
-        time = t
+        if time.__class__ is not int:
+            t = _slot(time)
+            if t is None:
+                raise FieldError("time", time, "an integer cell slot")
+            time = t
         if time < self.now:
             raise FieldError("time", time, f">= now ({self.now}): events cannot be scheduled in the past")
         if not callable(callback):
             raise FieldError("callback", callback, "a callable")
-        handle = EventHandle(self, time, self._order, callback, args)
-        heapq.heappush(self._heap, (time, self._order, handle))
-        self._order += 1
+        order = self._order
+        handle = EventHandle(self, time, order, callback, args)
+        heappush(self._heap, (time, order, handle))
+        self._order = order + 1
         return handle
 
     def schedule_in(self, delay: int, callback: Callable[..., Any], *args: Any) -> EventHandle:
         """Run ``callback(*args)`` ``delay`` slots from now (delay >= 0)."""
-        d = _slot(delay)
-        if d is None or d < 0:
+        if delay.__class__ is not int:
+            d = _slot(delay)
+            if d is None:
+                raise FieldError("delay", delay, "an integer number of slots >= 0")
+            delay = d
+        if delay < 0:
             raise FieldError("delay", delay, "an integer number of slots >= 0")
-        return self.schedule_at(self.now + d, callback, *args)
+        return self.schedule_at(self.now + delay, callback, *args)
 
     def timer(self, callback: Callable[..., Any], name: str = "") -> "Timer":
         return Timer(self, callback, name)
@@ -108,20 +115,25 @@ class Clock:
     def _drop_dead_head(self) -> None:
         heap = self._heap
         while heap and heap[0][2].callback is None:
-            heapq.heappop(heap)
+            heappop(heap)
             self._dead -= 1
 
     def peek(self) -> int | None:
         """Slot of the next live event, or None when nothing is scheduled."""
+        heap = self._heap
+        if heap and heap[0][2].callback is not None:
+            return heap[0][0]
         self._drop_dead_head()
-        return self._heap[0][0] if self._heap else None
+        return heap[0][0] if heap else None
 
     def run_next(self) -> bool:
         """Advance to the next live event and run it; False (time unchanged) when there is none."""
-        self._drop_dead_head()
-        if not self._heap:
-            return False
-        time, _, handle = heapq.heappop(self._heap)
+        heap = self._heap
+        if not heap or heap[0][2].callback is None:
+            self._drop_dead_head()
+            if not heap:
+                return False
+        time, _, handle = heappop(heap)
         callback, args = handle.callback, handle.args
         handle.callback = None
         handle.args = ()

@@ -2,11 +2,20 @@
 send, and injectable impairments (bit errors, cell loss, loss bursts, link down).
 
 Like an HDL netlist, a link has two explicit ends, ports ``a`` and ``b``. Each direction is a
-:class:`Lane` with its own transmit FIFO, impairments, random generator and counters. Time is the
-clock's cell slot: :meth:`Link.advance` transmits the slots up to a given one in both directions,
-taking one queued cell per slot, or inserting an idle cell (I.432.1 4.5.1, cell rate decoupling:
-header 00 00 00 01, HEC 0x52, payload 0x6A) when the FIFO is empty. The far port then
-:meth:`Port.receive` s the cells with their arrival slots (transmit slot + propagation delay).
+:class:`Lane` with its own transmit FIFO, impairments, random generator, counters and time: the lane's
+``now`` is the next slot it transmits. A lane takes one queued cell per slot, or inserts an idle cell
+(I.432.1 4.5.1, cell rate decoupling: header 00 00 00 01, HEC 0x52, payload 0x6A) when the FIFO has
+nothing for that slot. The far port then :meth:`Port.receive` s the cells with their arrival slots
+(transmit slot + propagation delay).
+
+Time. :meth:`Link.advance` transmits both lanes up to a slot; :meth:`Lane.advance` one lane (the two
+directions of a fibre pair are independent, and a co-simulation may need one direction ahead of the
+other: a switch takes the cells a device queued toward it before the switch runs their slots, and
+puts the cells it switches on the way back only once it has run theirs). ``Link.now`` is the slot
+both lanes have reached. The transmit slot of every cell is fixed when it is queued: cells go out in
+FIFO order, one per slot, each in the first free slot at or after the slot it was offered for
+(:meth:`Port.send` ``at``: now by default, or a slot, or one slot per cell; a cell offered for a slot
+the lane has already transmitted goes out at the lane's next slot).
 
 Impairments, applied at transmission in this order, each counted:
 - link down: every cell transmitted while down is lost (``cells_lost_down``); no idle cells are sent;
@@ -17,6 +26,19 @@ Impairments, applied at transmission in this order, each counted:
 - bit errors: each of the 424 bits of every cell sent (header included, idle cells included when
   they are emitted) flips with probability ``ber``. Vectorised: the number of flipped bits over a
   block is drawn Binomial(bits, ber), then their positions without replacement.
+A lane with no impairment in effect (and no idle cells to emit) takes a fast path that draws nothing
+and copies nothing; it delivers exactly what the general path would.
+
+Taps: :meth:`Link.add_tap` ``(fn)`` has ``fn(direction, cells, slots)`` called in bulk with the user
+cells each lane delivers (after the impairments; idle cells excluded) and their arrival slots,
+``direction`` the lane's name ("a->b"). With no tap the cost is one test per transmission.
+
+Cell-available signal: a lane's ``on_offer`` (None by default) is called as ``on_offer(lane, n)`` after
+``n`` cells were queued on it, so whatever sits at the far end (a switch port) learns that cells are on
+their way without polling.
+
+Clock: a link made with ``clock=`` never queues a cell for a slot before the clock's now (a device on a
+live line sends from now on, whatever its lane's own time).
 
 Conservation, per lane: ``cells_offered == cells_delivered + cells_lost_random + cells_lost_burst +
 cells_lost_down + cells_dropped_queue_full + cells_queued``. Results depend only on the seed and the
@@ -27,11 +49,12 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, replace
+from typing import Callable
 
 import numpy as np
 
 from hw.cell import CELL_OCTETS, IDLE_CELL as _IDLE_CELL_BYTES
-from hw.errors import FieldError
+from hw.errors import AtmemuError, FieldError
 from hw.rates import LineRate, rate as line_rate
 
 CELL_BITS = CELL_OCTETS * 8
@@ -55,6 +78,15 @@ COUNTER_NAMES = (
     "burst_slots",
 )
 
+#: fn(direction, cells, arrival slots) - see the module documentation.
+Tap = Callable[[str, np.ndarray, np.ndarray], object]
+
+_NO_CELLS = np.zeros((0, CELL_OCTETS), np.uint8)
+_NO_SLOTS = np.zeros(0, np.int64)
+_NO_FLAGS = np.zeros(0, bool)
+for _a in (_NO_CELLS, _NO_SLOTS, _NO_FLAGS):
+    _a.setflags(write=False)
+
 
 @dataclass
 class Impairments:
@@ -73,8 +105,15 @@ class Impairments:
         if not isinstance(self.burst_mean_slots, (int, float)) or self.burst_mean_slots < 1:
             raise FieldError("burst_mean_slots", self.burst_mean_slots, "a mean burst length >= 1 slot")
 
+    @property
+    def none(self) -> bool:
+        """True when the line does nothing to the cells (the lane's fast path applies)."""
+        return self.ber <= 0.0 and self.loss <= 0.0 and self.burst_start <= 0.0
+
 
 def check_cells(cells, field: str = "cells") -> np.ndarray:
+    if cells.__class__ is np.ndarray and cells.dtype == np.uint8 and cells.ndim == 2 and cells.shape[1] == CELL_OCTETS:
+        return cells
     if not isinstance(cells, np.ndarray) or cells.dtype != np.uint8 or cells.ndim != 2 or cells.shape[1] != CELL_OCTETS:
         desc = f"{cells.dtype} array {cells.shape}" if isinstance(cells, np.ndarray) else type(cells).__name__
         raise FieldError(field, desc, "a uint8 array of shape (n, 53)")
@@ -94,54 +133,125 @@ class Delivery:
         return int(self.cells.shape[0])
 
 
+_EMPTY_DELIVERY = Delivery(_NO_CELLS, _NO_SLOTS, _NO_FLAGS)
+
+
 class Lane:
-    """One direction of a link: transmit FIFO, impairments, counters, and the receive buffer of the
-    far port."""
+    """One direction of a link: transmit FIFO (each queued cell with its transmit slot), impairments,
+    counters, its own time, and the receive buffer of the far port."""
 
     def __init__(self, name: str, impairments: Impairments, rng: np.random.Generator, delay_slots: int,
-                 emit_idle: bool, max_queue_cells: int) -> None:
+                 emit_idle: bool, max_queue_cells: int, link: "Link | None" = None) -> None:
         self.name = name
         self.impairments = impairments
         self.rng = rng
         self.delay_slots = delay_slots
         self.emit_idle = emit_idle
         self.max_queue_cells = max_queue_cells
+        self.link = link
+        self.now = 0  # next slot to transmit
         self.counters = dict.fromkeys(COUNTER_NAMES, 0)
-        self._fifo: deque[np.ndarray] = deque()
+        self.on_offer: Callable[["Lane", int], object] | None = None
+        self._fifo: deque[list] = deque()  # [cells, transmit slots] chunks, in order
+        self._last_tx = -1  # transmit slot of the last queued cell
         self._rx: deque[Delivery] = deque()
         self._in_burst = False
         self._run_left: int | None = None  # slots left in the current good or bad run (None: not drawn)
+        self._taps: list[Tap] = link._taps if link is not None else []
+
+    @property
+    def up(self) -> bool:
+        return self.link is None or self.link.is_up
 
     # -- transmit side ---------------------------------------------------------------------------
 
-    def offer(self, cells: np.ndarray) -> int:
+    @property
+    def last_tx(self) -> int | None:
+        """Transmit slot of the last cell queued (None when the FIFO is empty)."""
+        return self._last_tx if self.counters["cells_queued"] else None
+
+    @property
+    def busy_until(self) -> int:
+        """The first slot after the last queued cell's transmission (``now`` when the FIFO is empty)."""
+        return self._last_tx + 1 if self.counters["cells_queued"] else self.now
+
+    def offer(self, cells: np.ndarray, at=None, *, copy: bool = True) -> int:
         """Queue cells for transmission; returns how many were queued (the rest are counted as
-        dropped because the FIFO is full)."""
+        dropped because the FIFO is full). ``at``: the slot from which they may go (default: the
+        lane's now), or one slot per cell (non-decreasing): each cell goes out in the first free
+        slot at or after its own. On a link with a clock, no cell goes before the clock's now.
+        ``copy=False``: the caller gives the cells away (they are not copied into the FIFO)."""
         cells = check_cells(cells)
         c = self.counters
         n = cells.shape[0]
-        room = max(0, self.max_queue_cells - c["cells_queued"])
-        take = min(n, room)
+        want = None
+        spread = True
+        if at is not None and not (at.__class__ is int or isinstance(at, (int, np.integer))):
+            # one slot per cell: checked before anything is counted
+            want = at if at.__class__ is np.ndarray and at.dtype == np.int64 else np.asarray(at, dtype=np.int64)
+            if want.ndim != 1 or want.shape[0] != n:
+                raise FieldError("at", f"{want.size} slots", f"one slot per cell ({n})")
+            if n > 1:
+                step = want[1:] - want[:-1]
+                low = step.min()
+                if low < 0:
+                    raise FieldError("at", want.tolist()[:8], "non-decreasing slots")
+                spread = low >= 1     # one cell per slot already: each goes in its own slot
+        room = self.max_queue_cells - c["cells_queued"]
+        take = n if n <= room else max(0, room)
         c["cells_offered"] += n
-        c["cells_dropped_queue_full"] += n - take
-        if take:
-            self._fifo.append(cells[:take].copy())
-            c["cells_queued"] += take
+        if take < n:
+            c["cells_dropped_queue_full"] += n - take
+        if not take:
+            return 0
+        first = self._last_tx + 1 if c["cells_queued"] else self.now
+        clock = self.link.clock if self.link is not None else None
+        if clock is not None and first < clock.now:
+            first = clock.now  # a device on a live line sends from the clock's now, never into the past
+        if want is None:
+            s = first if at is None else max(first, int(at))
+            tx = np.arange(s, s + take, dtype=np.int64)
+        else:
+            want = want[:take]
+            if spread and want[0] >= first:
+                tx = want.copy()
+            else:
+                # tx[i] = max(want[i], tx[i-1] + 1), tx[-1] = first - 1: a running maximum of want[i] - i
+                steps = np.arange(take, dtype=np.int64)
+                tx = np.maximum.accumulate(np.maximum(want - steps, first)) + steps
+        self._fifo.append([cells[:take].copy() if copy else cells[:take], tx])
+        self._last_tx = int(tx[-1])
+        c["cells_queued"] += take
+        if self.on_offer is not None:
+            self.on_offer(self, take)
         return take
 
-    def _dequeue(self, k: int) -> np.ndarray:
-        parts, need = [], k
-        while need:
-            head = self._fifo[0]
-            if head.shape[0] <= need:
-                parts.append(self._fifo.popleft())
-                need -= head.shape[0]
-            else:
-                parts.append(head[:need])
-                self._fifo[0] = head[need:]
-                need = 0
-        self.counters["cells_queued"] -= k
-        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+    def _dequeue(self, until: int) -> tuple[np.ndarray, np.ndarray]:
+        """The queued cells whose transmit slot is before ``until``, with those slots."""
+        fifo = self._fifo
+        parts_c, parts_t = [], []
+        while fifo:
+            head = fifo[0]
+            tx = head[1]
+            if tx[-1] < until:
+                fifo.popleft()
+                parts_c.append(head[0])
+                parts_t.append(tx)
+                continue
+            if tx[0] < until:
+                cut = int(np.searchsorted(tx, until))
+                parts_c.append(head[0][:cut])
+                parts_t.append(tx[:cut])
+                head[0], head[1] = head[0][cut:], tx[cut:]
+            break
+        if not parts_c:
+            return _NO_CELLS, _NO_SLOTS
+        if len(parts_c) == 1:
+            cells, tx = parts_c[0], parts_t[0]
+        else:
+            cells, tx = np.concatenate(parts_c), np.concatenate(parts_t)
+        self.counters["cells_queued"] -= cells.shape[0]
+        return cells, tx
 
     def _burst_mask(self, m: int) -> np.ndarray:
         """Slots of the next ``m`` that fall in a loss burst. Two-state (Gilbert) channel: good runs
@@ -185,39 +295,61 @@ class Lane:
         self.counters["bits_flipped"] += k
         return np.unique(pos // CELL_BITS)
 
-    def transmit(self, start: int, m: int, up: bool) -> None:
-        """Transmit slots ``start .. start + m - 1``."""
+    def advance(self, until: int) -> None:
+        """Transmit the slots from the lane's now up to ``until`` (exclusive); nothing when it is
+        already there or beyond."""
+        start = self.now
+        m = until - start
         if m <= 0:
             return
+        self.now = until
         c = self.counters
-        k = min(m, c["cells_queued"])
-        cells = self._dequeue(k) if k else np.zeros((0, CELL_OCTETS), np.uint8)
         c["slots"] += m
+        cells, tx = self._dequeue(until) if c["cells_queued"] else (_NO_CELLS, _NO_SLOTS)
+        k = cells.shape[0]
+        up = self.link is None or self.link.is_up
+        if up and not self.emit_idle and not self._in_burst and self.impairments.none:
+            # the fast path: a clean line, no idle cells to emit
+            c["idle_inserted"] += m - k
+            if k:
+                c["cells_delivered"] += k
+                arrivals = tx + self.delay_slots if self.delay_slots else tx
+                self._rx.append(Delivery(cells, arrivals, np.zeros(k, bool)))
+                if self._taps:
+                    for fn in tuple(self._taps):
+                        fn(self.name, cells, arrivals)
+            return
+        self._transmit_impaired(start, m, cells, tx, up)
+
+    def _transmit_impaired(self, start: int, m: int, cells: np.ndarray, tx: np.ndarray, up: bool) -> None:
+        c = self.counters
+        k = cells.shape[0]
         if not up:
             c["slots_down"] += m
             c["cells_lost_down"] += k
             # the burst channel keeps running in time even while the link is down
             self._burst_mask(m)
             return
-        slots = np.arange(start, start + k, dtype=np.int64)
         keep = np.ones(k, dtype=bool)
         burst = self._burst_mask(m)
         c["burst_slots"] += int(burst.sum())
         if k:
-            in_burst = burst[:k]
+            in_burst = burst[tx - start]
             c["cells_lost_burst"] += int(in_burst.sum())
             keep &= ~in_burst
             if self.impairments.loss > 0.0:
                 lost = (self.rng.random(k) < self.impairments.loss) & keep
                 c["cells_lost_random"] += int(lost.sum())
                 keep &= ~lost
-        cells, slots = cells[keep], slots[keep]  # a fresh array: bits are never flipped in the sender's buffer
+        cells, slots = cells[keep], tx[keep]  # a fresh array: bits are never flipped in the sender's buffer
         idle_n = m - k
         c["idle_inserted"] += idle_n
         if self.emit_idle and idle_n:
-            idle = np.broadcast_to(IDLE_CELL, (idle_n, CELL_OCTETS)).copy()
-            block = np.concatenate([cells, idle])
-            slots = np.concatenate([slots, np.arange(start + k, start + m, dtype=np.int64)])
+            free = np.ones(m, dtype=bool)
+            free[tx - start] = False
+            idle_slots = start + np.flatnonzero(free)
+            block = np.concatenate([cells, np.broadcast_to(IDLE_CELL, (idle_n, CELL_OCTETS))])
+            slots = np.concatenate([slots, idle_slots])
             is_idle = np.zeros(block.shape[0], dtype=bool)
             is_idle[cells.shape[0]:] = True
         else:
@@ -227,25 +359,37 @@ class Lane:
         c["cells_errored"] += int(np.count_nonzero(hit < n_user))
         c["idle_errored"] += int(np.count_nonzero(hit >= n_user))
         c["cells_delivered"] += n_user
+        if self._taps and n_user:
+            user, arrivals = block[:n_user], slots[:n_user] + self.delay_slots
+            for fn in tuple(self._taps):
+                fn(self.name, user, arrivals)
         if block.shape[0]:
+            if self.emit_idle and n_user and idle_n:
+                order = np.argsort(slots, kind="stable")  # user and idle cells in slot order
+                block, slots, is_idle = block[order], slots[order], is_idle[order]
             self._rx.append(Delivery(block, slots + self.delay_slots, is_idle))
 
     # -- receive side ----------------------------------------------------------------------------
 
     def take(self, until: int | None) -> Delivery:
+        rx = self._rx
+        if not rx:
+            return _EMPTY_DELIVERY
+        if until is None and len(rx) == 1:
+            return rx.popleft()
         parts: list[Delivery] = []
-        while self._rx:
-            d = self._rx[0]
+        while rx:
+            d = rx[0]
             if until is None or d.slots[-1] <= until:
-                parts.append(self._rx.popleft())
+                parts.append(rx.popleft())
                 continue
             cut = int(np.searchsorted(d.slots, until, side="right"))
             if cut:
                 parts.append(Delivery(d.cells[:cut], d.slots[:cut], d.idle[:cut]))
-                self._rx[0] = Delivery(d.cells[cut:], d.slots[cut:], d.idle[cut:])
+                rx[0] = Delivery(d.cells[cut:], d.slots[cut:], d.idle[cut:])
             break
         if not parts:
-            return Delivery(np.zeros((0, CELL_OCTETS), np.uint8), np.zeros(0, np.int64), np.zeros(0, bool))
+            return _EMPTY_DELIVERY
         if len(parts) == 1:
             return parts[0]
         return Delivery(np.concatenate([p.cells for p in parts]), np.concatenate([p.slots for p in parts]),
@@ -255,6 +399,11 @@ class Lane:
     def rx_backlog(self) -> int:
         """Cells waiting in the far port's receive buffer."""
         return sum(len(d) for d in self._rx)
+
+    @property
+    def next_arrival(self) -> int | None:
+        """Arrival slot of the first cell waiting in the far port's receive buffer, or None."""
+        return int(self._rx[0].slots[0]) if self._rx else None
 
     def conservation_gap(self) -> int:
         """offered - (delivered + lost + dropped + queued): always 0."""
@@ -276,12 +425,11 @@ class Port:
     def peer(self) -> "Port":
         return self.link.b if self is self.link.a else self.link.a
 
-    def send(self, cells: np.ndarray, at: int | None = None) -> int:
-        """Queue cells for transmission from this port (after advancing the link to slot ``at`` when
-        given). They go out one per slot from the link's current slot on. Returns cells queued."""
-        if at is not None:
-            self.link.advance(at)
-        return self.tx.offer(cells)
+    def send(self, cells: np.ndarray, at=None) -> int:
+        """Queue cells for transmission from this port: from slot ``at`` (default: the transmit
+        lane's now; or one slot per cell), each in the first free slot at or after its own. Returns
+        cells queued."""
+        return self.tx.offer(cells, at)
 
     def receive(self, until: int | None = None) -> Delivery:
         """Cells that arrived at this port by slot ``until`` (default: all transmitted so far)."""
@@ -296,20 +444,24 @@ class Link:
 
     def __init__(self, rate: LineRate | str = "OC-3c", *, name: str = "link", a: str = "a", b: str = "b",
                  impairments: Impairments | None = None, delay_slots: int = 0, seed: int = 0,
-                 emit_idle: bool = False, max_queue_cells: int = 1 << 20) -> None:
+                 emit_idle: bool = False, max_queue_cells: int = 1 << 20, clock=None) -> None:
         self.rate = line_rate(rate)
+        if clock is not None and not hasattr(clock, "now"):
+            raise FieldError("clock", clock, "None or a hw.clock.Clock")
+        #: with a clock, cells are never queued for a slot before its now (see Lane.offer)
+        self.clock = clock
         if not isinstance(delay_slots, int) or delay_slots < 0:
             raise FieldError("delay_slots", delay_slots, "an integer >= 0")
         if not isinstance(max_queue_cells, int) or max_queue_cells < 0:
             raise FieldError("max_queue_cells", max_queue_cells, "an integer >= 0")
         self.name = name
-        self.now = 0  # next slot to transmit
         self.is_up = True
+        self._taps: list[Tap] = []
         imp = impairments or Impairments()
         rng_ab, rng_ba = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2))
         self.a, self.b = Port(self, a), Port(self, b)
-        self.a_to_b = Lane(f"{a}->{b}", replace(imp), rng_ab, delay_slots, emit_idle, max_queue_cells)
-        self.b_to_a = Lane(f"{b}->{a}", replace(imp), rng_ba, delay_slots, emit_idle, max_queue_cells)
+        self.a_to_b = Lane(f"{a}->{b}", replace(imp), rng_ab, delay_slots, emit_idle, max_queue_cells, self)
+        self.b_to_a = Lane(f"{b}->{a}", replace(imp), rng_ba, delay_slots, emit_idle, max_queue_cells, self)
         self.a.tx = self.b.rx = self.a_to_b
         self.b.tx = self.a.rx = self.b_to_a
         self.down_events = 0
@@ -318,18 +470,42 @@ class Link:
     def lanes(self) -> tuple[Lane, Lane]:
         return self.a_to_b, self.b_to_a
 
+    @property
+    def now(self) -> int:
+        """The slot both lanes have reached (the next one at least one of them transmits)."""
+        a, b = self.a_to_b.now, self.b_to_a.now
+        return a if a < b else b
+
     def advance(self, until: int) -> None:
-        """Transmit every slot before ``until`` in both directions (slots now .. until - 1)."""
+        """Transmit every slot before ``until`` in both directions (each lane from its own now)."""
         if not isinstance(until, (int, np.integer)) or until < self.now:
             raise FieldError("until", until, f"an integer slot >= the link's current slot {self.now}")
-        m = int(until) - self.now
-        for lane in self.lanes:
-            lane.transmit(self.now, m, self.is_up)
-        self.now = int(until)
+        until = int(until)
+        self.a_to_b.advance(until)
+        self.b_to_a.advance(until)
 
+    # -- taps --------------------------------------------------------------------------------------
+    def add_tap(self, fn: Tap) -> None:
+        """Call ``fn(direction, cells, slots)`` with the user cells each lane delivers from now on
+        (see the module documentation)."""
+        if not callable(fn):
+            raise FieldError("fn", fn, "a callable fn(direction, cells, slots)")
+        self._taps.append(fn)
+
+    def remove_tap(self, fn: Tap) -> None:
+        try:
+            self._taps.remove(fn)
+        except ValueError:
+            raise FieldError("fn", fn, "a tap added with add_tap") from None
+
+    @property
+    def taps(self) -> tuple[Tap, ...]:
+        return tuple(self._taps)
+
+    # -- line state --------------------------------------------------------------------------------
     def set_impairments(self, impairments: Impairments, direction: str | None = None) -> None:
-        """Change what the line does from the current slot on, in one direction (a lane name such as
-        "a->b") or both."""
+        """Change what the line does from each lane's current slot on, in one direction (a lane name
+        such as "a->b") or both."""
         if not isinstance(impairments, Impairments):
             raise FieldError("impairments", impairments, "an Impairments")
         lanes = [lane for lane in self.lanes if direction is None or lane.name == direction]
@@ -339,7 +515,7 @@ class Link:
             lane.impairments = impairments
 
     def down(self) -> None:
-        """Loss of signal from the current slot on (both directions)."""
+        """Loss of signal from each lane's current slot on (both directions)."""
         if self.is_up:
             self.down_events += 1
         self.is_up = False
@@ -355,8 +531,6 @@ class Link:
         for lane in self.lanes:
             gap = lane.conservation_gap()
             if gap:
-                from hw.errors import AtmemuError
-
                 raise AtmemuError(f"link {self.name} lane {lane.name}: {gap} cells unaccounted for")
 
     def __repr__(self) -> str:

@@ -35,14 +35,15 @@ import numpy as np
 
 from firmware.endpoint.errors import BehaviourError, EndpointError
 from firmware.switch.channel import SignallingChannel
-from firmware.switch.interface import UniCall, UniInterface
+from firmware.switch.interface import Message, UniCall, UniInterface
 from firmware.switch.routing import format_aesa
 from firmware.uni.constants import NumberingPlan
-from firmware.uni.ies import CalledPartyNumberIE, EndpointReferenceIE
+from firmware.uni import access
+from firmware.uni.fastcodec import FastIE
+from firmware.uni.ies import CalledPartyNumberIE
 from firmware.uni.machines import Indicate
 from firmware.uni.machines import events as ev
 from firmware.uni.machines.timers import DEFAULT_TIMERS, Timers
-from firmware.uni.message import Q2931
 from hw.aal5 import Reassembled, Reassembler
 from hw.clock import Clock
 
@@ -100,10 +101,11 @@ class LeafBehaviour:
 def address_key(number: Any) -> str:
     """One text form for an address however it is given: an AESA (20 octets, or hex text with or
     without dots) as dotted hex, E.164 digits as "+digits", or a Called party number IE."""
-    if isinstance(number, CalledPartyNumberIE):
-        if number.numbering_plan == NumberingPlan.NSAP:
-            return format_aesa(bytes(number.address))
-        return "+" + bytes(number.address).decode("latin-1")
+    if number.__class__ is FastIE or isinstance(number, CalledPartyNumberIE):
+        plan, address = access.field(number, "numbering_plan"), bytes(access.field(number, "address"))
+        if plan == NumberingPlan.NSAP:
+            return format_aesa(address)
+        return "+" + address.decode("latin-1")
     if isinstance(number, (bytes, bytearray)):
         return format_aesa(bytes(number)) if len(number) == 20 else bytes(number).hex()
     text = str(number)
@@ -167,6 +169,13 @@ class DataSink:
             self.errors[((err.vpi, err.vci), err.kind)] += 1
         return out
 
+    def close(self, vpi: int, vci: int) -> None:
+        """The VC's connection is released: a partial AAL5 PDU it holds is discarded (counted as a
+        ``closed`` error of that VC, hw.aal5.Reassembler.close)."""
+        error = self.reassembler.close(vpi, vci)
+        if error is not None:
+            self.errors[((vpi, vci), error.kind)] += 1
+
     def sdus(self, vpi: int, vci: int) -> list[bytes]:
         return [s for _, s in self.received.get((vpi, vci), [])]
 
@@ -182,14 +191,17 @@ class LeafEndpoint:
     """A user-side UNI answering for the addresses in ``behaviours`` (address -> :class:`LeafBehaviour`)."""
 
     def __init__(self, clock: Clock, channel: SignallingChannel, behaviours: Mapping[Any, LeafBehaviour], *,
-                 timers: Timers = DEFAULT_TIMERS, name: str = "leaf", sink: DataSink | None = None) -> None:
+                 timers: Timers = DEFAULT_TIMERS, name: str = "leaf", sink: DataSink | None = None,
+                 codec: str | None = None) -> None:
         self.clock = clock
         self.name = name
         self.behaviours = {address_key(a): b for a, b in behaviours.items()}
-        self.iface = UniInterface(clock, channel, "user", timers=timers, name=name, listener=self)
+        self.iface = UniInterface(clock, channel, "user", timers=timers, name=name, listener=self, codec=codec)
         self.sink = sink if sink is not None else DataSink()
         self.parties: list[LeafParty] = []
         self.refused: list[tuple[int, str]] = []
+        self._live: dict[UniCall, list[LeafParty]] = {}   # parties not ended yet, by call
+        self._scheduled: list = []
 
     # ---- queries
     def party(self, address: Any) -> LeafParty:
@@ -201,10 +213,10 @@ class LeafEndpoint:
         raise EndpointError(f"{self.name}: no party was offered for {key}")
 
     def live_parties(self) -> list[LeafParty]:
-        return [p for p in self.parties if p.outcome is None]
+        return [p for ps in self._live.values() for p in ps]
 
     # ---- the interface's listener
-    def on_indication(self, iface: UniInterface, ucall: UniCall, ind: Indicate, message: Q2931 | None) -> None:
+    def on_indication(self, iface: UniInterface, ucall: UniCall, ind: Indicate, message: Message | None) -> None:
         p, cause = ind.primitive, ind.cause
         if p == "setup.indication":
             self._offered(ucall, message, call_level=True)
@@ -212,7 +224,7 @@ class LeafEndpoint:
         if p == "add-party.indication":
             self._offered(ucall, message, call_level=False, epref=ind.instance)
             return
-        mine = [x for x in self.parties if x.ucall is ucall and x.outcome is None]
+        mine = list(self._live.get(ucall, ()))
         if ind.instance is not None:
             named = [x for x in mine if x.epref == ind.instance]
         else:
@@ -238,18 +250,19 @@ class LeafEndpoint:
                 iface.request(ucall, ev.RELEASE_RESPONSE)                                  # Q.2931 5.4.4
 
     def on_closed(self, iface: UniInterface, ucall: UniCall) -> None:
-        for x in self.parties:
-            if x.ucall is ucall and x.outcome is None:
-                self._end(x, "released", None)
+        for x in list(self._live.get(ucall, ())):
+            self._end(x, "released", None)
+        self._live.pop(ucall, None)
+        if ucall.connection is not None:       # the VC is gone (VPCI = VPI on this UNI, Q.2931 4.5.16)
+            self.sink.close(*ucall.connection)
 
     # ---- behaviours
-    def _offered(self, ucall: UniCall, message: Q2931 | None, *, call_level: bool, epref: int | None = None) -> None:
-        called = message.ie(CalledPartyNumberIE) if message is not None else None
+    def _offered(self, ucall: UniCall, message: Message | None, *, call_level: bool, epref: int | None = None) -> None:
+        called = access.called_number(message)
         key = address_key(called) if called is not None else "(none)"
         behaviour = self.behaviours.get(key)
         if call_level:
-            ep = message.ie(EndpointReferenceIE) if message is not None else None
-            epref = int(ep.ref_value) if ep is not None else None
+            epref = access.endpoint_reference(message)
         if behaviour is None:
             self.refused.append((self.clock.now, key))
             if call_level:
@@ -261,6 +274,7 @@ class LeafEndpoint:
         party = LeafParty(key, behaviour, ucall, epref)
         party.history.append((self.clock.now, "offered", None))
         self.parties.append(party)
+        self._live.setdefault(ucall, []).append(party)
         b = behaviour
         if b.kind == SILENT:
             return
@@ -322,7 +336,7 @@ class LeafEndpoint:
         self._clear(party, cause)
 
     def _clear(self, party: LeafParty, cause: int) -> None:
-        others = [x for x in self.parties if x.ucall is party.ucall and x is not party and x.outcome is None]
+        others = [x for x in self._live.get(party.ucall, ()) if x is not party]
         if others and self.iface.accepts(party.ucall, ev.DROP_PARTY_REQUEST, party.epref):
             self.iface.request(party.ucall, ev.DROP_PARTY_REQUEST, epref=party.epref, cause=cause)
         elif self.iface.accepts(party.ucall, ev.RELEASE_REQUEST):
@@ -331,12 +345,23 @@ class LeafEndpoint:
     def _end(self, party: LeafParty, outcome: str, cause: int | None) -> None:
         if party.outcome is None:
             party.outcome, party.cause = outcome, cause
+            live = self._live.get(party.ucall)
+            if live is not None:
+                live.remove(party)
+                if not live:
+                    del self._live[party.ucall]
 
     def _later(self, seconds: float, fn, *args: Any) -> None:
         if seconds <= 0:
             fn(*args)
         else:
-            self.clock.schedule_in(self.clock.slots(seconds), fn, *args)
+            self._scheduled = [h for h in self._scheduled if h.active]
+            self._scheduled.append(self.clock.schedule_in(self.clock.slots(seconds), fn, *args))
+
+    @property
+    def pending(self) -> bool:
+        """True while an answer or a drop of this leaf waits on the clock."""
+        return any(h.active for h in self._scheduled)
 
 
 __all__ = ["ACCEPT", "ALERT", "CAUSE_INCOMPATIBLE_DESTINATION", "DataSink", "LeafBehaviour", "LeafEndpoint",

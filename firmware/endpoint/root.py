@@ -26,18 +26,16 @@ Connection identifier of CALL PROCEEDING/CONNECT, Q.2931 5.1.2) for whoever carr
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
 from firmware.endpoint.errors import EndpointError
 from firmware.switch.channel import SignallingChannel
-from firmware.switch.interface import UniCall, UniInterface
-from firmware.uni import builders as B
+from firmware.switch.interface import Message, UniCall, UniInterface
 from firmware.uni.machines import Indicate
 from firmware.uni.machines import events as ev
 from firmware.uni.machines.timers import DEFAULT_TIMERS, Timers
-from firmware.uni.message import Q2931
 from hw.aal5 import segment
 from hw.clock import Clock
 
@@ -145,7 +143,7 @@ class RootCall:
         if rec is not None and rec.outcome is None:
             rec.outcome, rec.cause = outcome, cause
 
-    def _event(self, ind: Indicate, message: Q2931 | None) -> None:
+    def _event(self, ind: Indicate, message: Message | None) -> None:
         p, e, cause = ind.primitive, ind.instance, ind.cause
         iface = self.endpoint.iface
         first = self.ucall.machine.first_epref if self.ucall.machine.first_epref is not None else 0
@@ -184,24 +182,33 @@ class RootCall:
 
 class RootEndpoint:
     """A user-side endpoint on one UNI that makes point-to-multipoint calls. ``address``: its own number
-    (sent as the Calling party number); ``traffic``/``aal``/``qos``: defaults for its SETUPs."""
+    (sent as the Calling party number); ``traffic``/``aal``/``qos``: defaults for its SETUPs (elements of
+    either codec, or None for best effort, AAL 5 and no QoS element). ``codec``: the messages' codec
+    (default: the channel's)."""
 
     def __init__(self, clock: Clock, channel: SignallingChannel, *, address: Any = None,
                  timers: Timers = DEFAULT_TIMERS, name: str = "root", traffic: Any = None, aal: Any = None,
-                 qos: Any = None) -> None:
+                 qos: Any = None, codec: str | None = None) -> None:
         self.clock = clock
         self.name = name
+        self.iface = UniInterface(clock, channel, "user", timers=timers, name=name, listener=self, codec=codec)
+        B, ie = self.iface.B, self.iface.codec.ie
+        # elements made once, in the interface's codec: every SETUP and ADD PARTY reuses them
         self.address = address
-        self.iface = UniInterface(clock, channel, "user", timers=timers, name=name, listener=self)
-        self.traffic = traffic
-        self.aal = aal
-        self.qos = qos
+        self._calling = None if address is None else B.calling_party_number(address)
+        self.traffic = ie(traffic) if traffic is not None else B.best_effort()
+        self.aal = ie(aal) if aal is not None else B.aal5()
+        self.qos = ie(qos)
+        self._bearer = B.bearer_capability(point_to_multipoint=True)
         self.calls: list[RootCall] = []
         self.unsolicited: list[tuple[int, str]] = []
+        #: called as ``on_event(call, epref, primitive, cause)`` after the root has taken each indication
+        #: of one of its calls (a script reacts to a party's answer without polling)
+        self.on_event: Callable[[RootCall, int | None, str, int | None], Any] | None = None
 
     @property
     def party_content(self) -> dict[str, Any]:
-        return {} if self.address is None else {"calling": self.address}
+        return {} if self._calling is None else {"calling": self._calling}
 
     def setup(self, called: Any, *, traffic: Any = None, aal: Any = None, qos: Any = None, **content: Any) -> RootCall:
         """SETUP of a point-to-multipoint call to its first party ``called`` (Q.2971: endpoint reference 0,
@@ -210,9 +217,9 @@ class RootEndpoint:
         ucall = self.iface.originate(multipoint=True)
         kw: dict[str, Any] = {
             "called": called,
-            "traffic": next(t for t in (traffic, self.traffic, B.best_effort()) if t is not None),
-            "aal": aal if aal is not None else (self.aal if self.aal is not None else B.aal5()),
-            "bearer": B.bearer_capability(point_to_multipoint=True),
+            "traffic": traffic if traffic is not None else self.traffic,
+            "aal": aal if aal is not None else self.aal,
+            "bearer": self._bearer,
             **self.party_content,
             **content,
         }
@@ -227,9 +234,12 @@ class RootEndpoint:
         return call
 
     # ---- the interface's listener
-    def on_indication(self, iface: UniInterface, ucall: UniCall, ind: Indicate, message: Q2931 | None) -> None:
+    def on_indication(self, iface: UniInterface, ucall: UniCall, ind: Indicate, message: Message | None) -> None:
         if isinstance(ucall.owner, RootCall):
-            ucall.owner._event(ind, message)
+            call = ucall.owner
+            call._event(ind, message)
+            if self.on_event is not None:
+                self.on_event(call, ind.instance, ind.primitive, ind.cause)
             return
         # A call offered to the root itself: it takes no incoming call (Q.2931 5.2.5: rejected, cause 21).
         self.unsolicited.append((self.clock.now, ind.primitive))

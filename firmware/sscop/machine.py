@@ -58,6 +58,7 @@ from firmware.sscop.events import (
 )
 from firmware.sscop.protocol_errors import SSCOPTimerError, SSCOPValueError
 from firmware.sscop.states import (
+    TRANSITIONS,
     Act,
     Choice,
     Decision,
@@ -256,63 +257,70 @@ class SSCOPMachine:
         """Process one input; return the outputs. Raises SSCOPProtocolError (or its subclass
         SSCOPTimerError) for an illegal input, SSCOPValueError for a bad one; either way the machine
         is left unchanged."""
-        if isinstance(item, SSCOPPdu):
-            event = Event(item.type.name)
-            violation = self._length_violation(item)
-            if violation:
+        cls = item.__class__
+        if cls is SSCOPPdu or (cls is not UserRequest and cls is not TimerExpiry and isinstance(item, SSCOPPdu)):
+            pdu_type = item.type
+            event = _PDU_EVENT[pdu_type]
+            if self._length_violation(item):
                 # Q.2110 Annex A code U: a PDU whose length is wrong for its type is discarded, in
                 # any state, before the state machine sees it.
                 self.counters["rx.length_violation"] += 1
-                self.counters[f"rx.discarded.{item.type.name}"] += 1
+                self.counters[_RX_DISCARDED[pdu_type]] += 1
                 self.last_transition = None
                 return [MaaError("U")]
-            self.counters[f"rx.{item.type.name}"] += 1
-        elif isinstance(item, UserRequest):
-            event = Event(item.primitive.value)
+            self.counters[_RX_COUNTER[pdu_type]] += 1
+        elif cls is UserRequest or isinstance(item, UserRequest):
+            event = _REQUEST_EVENT.get(item.primitive) or Event(item.primitive.value)
             self._check_request(item)
-        elif isinstance(item, TimerExpiry):
+        elif cls is TimerExpiry or isinstance(item, TimerExpiry):
             event = _TIMER_EVENTS[item.timer]
             if item.timer not in self.timers_running:
                 raise SSCOPTimerError(self.state, event, f"{item.timer.value} is not running")
         else:
             raise SSCOPValueError("input", item, "an SSCOPPdu, UserRequest or TimerExpiry")
-        found = reaction(self.state, event)  # raises SSCOPProtocolError for an illegal pair
-        if isinstance(item, TimerExpiry):
+        found = TRANSITIONS.get((self.state, event))
+        if found is None:
+            found = reaction(self.state, event)  # raises SSCOPProtocolError for the illegal pair
+        if cls is TimerExpiry:
             self.timers_running.discard(item.timer)
-        self._out = []
+        self._out = out = []
         self._input = item
         outcome: str | None = None
-        if isinstance(found, Choice):
+        if found.__class__ is Choice:
             outcome = self._decide(found.decision)
-            rule = found.rule(outcome)
+            rule = _BRANCHES[id(found)][outcome]
         else:
             rule = found
         previous = self.state
+        actions = _ACTIONS
         for act in rule.actions:
-            _ACTIONS[act](self)
-        self.state = rule.next_state
-        if self.state is State.DATA_TRANSFER_READY:
+            actions[act](self)
+        self.state = state = rule.next_state
+        if state is _DATA_TRANSFER_READY and (self.rtx or self.tx_queue):
             self._service_transmission()
         self.last_transition = Transition(previous, event, outcome, rule)
         self._input = None
-        out, self._out = self._out, []
+        self._out = []
         return out
 
     # ---- input checks ---------------------------------------------------------------------------
 
     def _length_violation(self, pdu: SSCOPPdu) -> bool:
         p = self.params
-        if pdu.type in INFO_PDUS and len(pdu.data) > p.max_k:
+        t = pdu.type
+        if t in INFO_PDUS:
+            if len(pdu.data) > p.max_k:
+                return True
+        elif t in UU_PDUS:
+            if len(pdu.data) > p.max_j:
+                return True
+        elif pdu.data:
             return True
-        if pdu.type in UU_PDUS and len(pdu.data) > p.max_j:
-            return True
-        if pdu.type not in INFO_PDUS | UU_PDUS and pdu.data:
-            return True
-        if pdu.type is PduType.STAT and len(pdu.list_) > p.max_stat:
-            return True
-        if pdu.type is PduType.USTAT and len(pdu.list_) != 2:
-            return True
-        return pdu.type not in (PduType.STAT, PduType.USTAT) and bool(pdu.list_)
+        if t is _STAT:
+            return len(pdu.list_) > p.max_stat
+        if t is _USTAT:
+            return len(pdu.list_) != 2
+        return bool(pdu.list_)
 
     def _check_request(self, request: UserRequest) -> None:
         if request.primitive in _UU_REQUESTS and len(request.data) > self.params.max_j:
@@ -417,7 +425,7 @@ class SSCOPMachine:
     def _send(self, pdu: SSCOPPdu) -> None:
         # Every PDU sent is built with SSCOPPdu._trusted: its fields are state variables kept modulo
         # their width, N(PS) of a checked PDU, and data of checked requests (a test re-checks them).
-        self.counters[f"tx.{pdu.type.name}"] += 1
+        self.counters[_TX_COUNTER[pdu.type]] += 1
         self._out.append(SendPdu(pdu))
 
     def _indicate(self, primitive: Primitive, data: bytes = b"", *, sn: int | None = None,
@@ -913,3 +921,14 @@ def _action_table() -> dict[Act, Callable[[SSCOPMachine], None]]:
 
 #: Act -> implementation; built at import, so a table action without an implementation fails at once.
 _ACTIONS = _action_table()
+
+# Lookups of SSCOPMachine.handle, computed once (the enum constructors and f-strings they replace cost
+# more than the transition itself).
+_PDU_EVENT = {t: Event(t.name) for t in PduType}
+_RX_COUNTER = {t: f"rx.{t.name}" for t in PduType}
+_RX_DISCARDED = {t: f"rx.discarded.{t.name}" for t in PduType}
+_TX_COUNTER = {t: f"tx.{t.name}" for t in PduType}
+_REQUEST_EVENT = {p: Event(p.value) for p in Primitive if p.value in Event._value2member_map_}
+_BRANCHES = {id(r): dict(r.branches) for r in TRANSITIONS.values() if isinstance(r, Choice)}
+_DATA_TRANSFER_READY = State.DATA_TRANSFER_READY
+_STAT, _USTAT = PduType.STAT, PduType.USTAT

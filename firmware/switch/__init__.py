@@ -6,26 +6,34 @@ travels", steps 4 and 5).
 * :mod:`~firmware.switch.allocation` - VPI/VCI per port (cause 35);
 * :mod:`~firmware.switch.admission` - connection admission control on peak cell rates (causes 37, 73);
 * :mod:`~firmware.switch.fabric_programming` - the fabric's VC and leaf tables, through its registers only;
-* :mod:`~firmware.switch.channel` - the neutral signalling channel, and an in-memory pair over the clock;
+* :mod:`~firmware.switch.channel` - the neutral signalling channel: the SAAL one (:class:`SaalChannel`, over
+  SSCOP/AAL5 cells) and an in-memory pair over the clock;
 * :mod:`~firmware.switch.interface` - one side of one UNI: the call machines on a channel and the clock
   (also what the endpoints in :mod:`firmware.endpoint` run);
 * :mod:`~firmware.switch.control_plane` - :class:`ControlPlane`: one network-side UNI per port and the
   point-to-multipoint logic between them;
+* :mod:`~firmware.switch.node` - :class:`~firmware.switch.node.SwitchNode`: the whole switch on the clock
+  (fabric, one link per port, the CPU's SAAL endpoints behind the control port, the control plane) and
+  the co-simulation loop (docs/cosimulation.md); imported on its own (it loads the fabric's kernels);
 * :mod:`~firmware.switch.errors` - typed errors; refusals carry their cause.
 
-Quick use::
+Quick use (the real stack; firmware.network builds the same with stations on the ports)::
 
     clock = Clock("OC-3c")
-    fabric = Fabric(ports=16)
-    config = SwitchConfig.uniform(16)
+    node = SwitchNode(clock, SwitchConfig.uniform(16))         # firmware.switch.node
+    root = attach_root(node, 0)                                # firmware.endpoint.attach
+    leaf = attach_leaf(node, 1)
+    node.run(0.01)
+
+or, at unit level, the control plane on in-memory channels::
+
     pairs = [channel_pair(clock, delay=100) for _ in range(16)]
-    switch = ControlPlane(config, clock, fabric.regs, [sw for sw, _ in pairs])
-    # the other end of pairs[i] is the UNI of whatever is on port i (firmware.endpoint)
+    switch = ControlPlane(SwitchConfig.uniform(16), clock, Fabric(ports=16).regs, [sw for sw, _ in pairs])
 """
 
 from firmware.switch.admission import EGRESS, INGRESS, Admission, CellRates
 from firmware.switch.allocation import VcAllocator
-from firmware.switch.channel import InMemoryChannel, SignallingChannel, channel_pair
+from firmware.switch.channel import InMemoryChannel, SaalChannel, SignallingChannel, channel_pair
 from firmware.switch.config import AddressPrefix, PortConfig, SwitchConfig
 from firmware.switch.control_plane import ControlPlane, SwitchCounters
 from firmware.switch.errors import (AdmissionError, AllocationError, BalanceError, BookkeepingError, CallRefused,
@@ -39,6 +47,6 @@ __all__ = [
     "AddressPrefix", "Admission", "AdmissionError", "AllocationError", "BalanceError", "BookkeepingError",
     "CallRefused", "CellRates", "ControlPlane", "EGRESS", "FabricProgrammer", "FabricProgrammingError",
     "INGRESS", "InMemoryChannel", "InterfaceError", "PortConfig", "ResourceError", "Router", "RoutingError",
-    "SignallingChannel", "SwitchConfig", "SwitchConfigError", "SwitchCounters", "SwitchError", "UniCall",
+    "SaalChannel", "SignallingChannel", "SwitchConfig", "SwitchConfigError", "SwitchCounters", "SwitchError", "UniCall",
     "UniInterface", "VcAllocator", "channel_pair",
 ]

@@ -29,7 +29,12 @@ from typing import Hashable, Iterable
 
 from firmware.switch.config import SwitchConfig
 from firmware.switch.errors import AdmissionError, BookkeepingError
+from firmware.uni.access import field
 from firmware.uni.constants import TrafficSubfield
+
+_FORWARD_PCR_01 = int(TrafficSubfield.FORWARD_PCR_CLP01)
+_BACKWARD_PCR_01 = int(TrafficSubfield.BACKWARD_PCR_CLP01)
+_BEST_EFFORT = int(TrafficSubfield.BEST_EFFORT)
 
 INGRESS = "ingress"
 EGRESS = "egress"
@@ -49,15 +54,23 @@ class CellRates:
 
     @classmethod
     def from_traffic_descriptor(cls, ie) -> CellRates:
-        """From an ATM traffic descriptor IE (anything with ``subfield(id)`` and ``best_effort``)."""
+        """From an ATM traffic descriptor element (fast-codec or scapy: its ``subfields`` pairs)."""
         if ie is None:
             raise AdmissionError(CAUSE_UNSUPPORTED_TRAFFIC, "no ATM traffic descriptor")
-        forward = ie.subfield(TrafficSubfield.FORWARD_PCR_CLP01)
+        subfields = field(ie, "subfields") or ()
+        forward = backward = None
+        best_effort = False
+        for ident, value in subfields:
+            if ident == _FORWARD_PCR_01 and forward is None:
+                forward = value
+            elif ident == _BACKWARD_PCR_01 and backward is None:
+                backward = value
+            elif ident == _BEST_EFFORT:
+                best_effort = True
         if forward is None:
             raise AdmissionError(CAUSE_UNSUPPORTED_TRAFFIC, "the ATM traffic descriptor has no forward peak cell "
                                  "rate for CLP=0+1 (Q.2931 4.5.6: present in every allowed combination)")
-        backward = ie.subfield(TrafficSubfield.BACKWARD_PCR_CLP01) or 0
-        return cls(int(forward), int(backward), bool(ie.best_effort))
+        return cls(int(forward), int(backward or 0), best_effort)
 
 
 @dataclass(frozen=True)

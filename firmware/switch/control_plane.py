@@ -62,31 +62,22 @@ from firmware.switch.channel import SignallingChannel
 from firmware.switch.config import SwitchConfig
 from firmware.switch.errors import AllocationError, BalanceError, CallRefused, SwitchConfigError
 from firmware.switch.fabric_programming import FabricProgrammer
-from firmware.switch.interface import InterfaceCounters, UniCall, UniInterface, cause_of
+from firmware.switch.interface import InterfaceCounters, Message, UniCall, UniInterface, cause_of
 from firmware.switch.routing import Router
-from firmware.uni import builders as B
-from firmware.uni.constants import PreferredExclusive
-from firmware.uni.ies import (
-    AALParametersIE,
-    ATMTrafficDescriptorIE,
-    BroadbandBearerCapabilityIE,
-    BroadbandHighLayerInformationIE,
-    BroadbandLowLayerInformationIE,
-    BroadbandRepeatIndicatorIE,
-    CalledPartyNumberIE,
-    CalledPartySubaddressIE,
-    CallingPartyNumberIE,
-    CallingPartySubaddressIE,
-    ConnectionIdentifierIE,
-    EndpointReferenceIE,
-    EndToEndTransitDelayIE,
-    QoSParameterIE,
-)
+from firmware.uni import access
+from firmware.uni.constants import IEId, PreferredExclusive
 from firmware.uni.machines import Indicate
 from firmware.uni.machines import events as ev
-from firmware.uni.message import Q2931
 from hw.clock import Clock
 from hw.regs import RegisterFile
+
+_TRAFFIC, _BEARER, _QOS = int(IEId.ATM_TRAFFIC_DESCRIPTOR), int(IEId.BROADBAND_BEARER_CAPABILITY), int(IEId.QOS_PARAMETER)
+_AAL, _BHLI, _BLLI = int(IEId.AAL_PARAMETERS), int(IEId.BROADBAND_HIGH_LAYER_INFORMATION), int(
+    IEId.BROADBAND_LOW_LAYER_INFORMATION)
+_CALLING, _CALLING_SUB, _CALLED_SUB = int(IEId.CALLING_PARTY_NUMBER), int(IEId.CALLING_PARTY_SUBADDRESS), int(
+    IEId.CALLED_PARTY_SUBADDRESS)
+_DELAY, _REPEAT, _CONNECTION = int(IEId.END_TO_END_TRANSIT_DELAY), int(IEId.BROADBAND_REPEAT_INDICATOR), int(
+    IEId.CONNECTION_IDENTIFIER)
 
 #: Q.2610 cause 65, "bearer capability not implemented": this switch carries point-to-multipoint calls.
 CAUSE_BEARER_NOT_IMPLEMENTED = 65
@@ -107,7 +98,7 @@ class Party:
     epref: int
     call: SwitchCall
     called: Any                                  # the Called party number IE
-    message: Q2931 | None = None                 # the SETUP or ADD PARTY that asked for it
+    message: Message | None = None               # the SETUP or ADD PARTY that asked for it
     port: int | None = None
     branch: Branch | None = None
     branch_epref: int | None = None
@@ -141,7 +132,7 @@ class SwitchCall:
     id: int
     port: int
     root: UniCall
-    setup: Q2931
+    setup: Message
     first_epref: int = 0
     rates: CellRates | None = None
     vpi: int | None = None
@@ -204,7 +195,7 @@ class ControlPlane:
         self._next_branch = 1
 
     # ---- the interfaces' listener
-    def on_indication(self, iface: UniInterface, ucall: UniCall, ind: Indicate, message: Q2931 | None) -> None:
+    def on_indication(self, iface: UniInterface, ucall: UniCall, ind: Indicate, message: Message | None) -> None:
         owner = ucall.owner
         if isinstance(owner, Branch):
             self._branch_event(owner, ind, message)
@@ -223,16 +214,16 @@ class ControlPlane:
             self._root_closed(owner)
 
     # ---- root side
-    def _root_setup(self, port: int, ucall: UniCall, msg: Q2931 | None) -> None:
+    def _root_setup(self, port: int, ucall: UniCall, msg: Message | None) -> None:
         assert msg is not None
         call = SwitchCall(self._next_id, port, ucall, msg)
         self._next_id += 1
         ucall.owner = call
         self.calls[call.id] = call
         self.counters.calls_offered += 1
-        ep = msg.ie(EndpointReferenceIE)
-        call.first_epref = int(ep.ref_value) if ep is not None else 0
-        party = Party(call.first_epref, call, msg.ie(CalledPartyNumberIE), msg)
+        ep = access.endpoint_reference(msg)
+        call.first_epref = ep if ep is not None else 0
+        party = Party(call.first_epref, call, access.called_number(msg), msg)
         call.parties[party.epref] = party
         self.counters.parties_offered += 1
         iface = self.ports[port]
@@ -240,7 +231,7 @@ class ControlPlane:
             if not ucall.machine.multipoint:
                 raise CallRefused(CAUSE_BEARER_NOT_IMPLEMENTED, "this switch carries point-to-multipoint calls only "
                                   "(broadband bearer capability, user-plane configuration)", "Q.2931 4.5.7, Q.2971")
-            call.rates = CellRates.from_traffic_descriptor(msg.ie(ATMTrafficDescriptorIE))
+            call.rates = CellRates.from_traffic_descriptor(access.element(msg, _TRAFFIC))
             party.port = self.router.route(party.called)
             vpi, vci = self._requested_connection(port, msg)
             call.vpi, call.vci = self.allocator.allocate(port, vpi, vci)
@@ -265,23 +256,24 @@ class ControlPlane:
             return
         # Q.2931 5.1.2: the connection identifier goes back in the first answer, CALL PROCEEDING.
         iface.request(ucall, ev.PROCEEDING_REQUEST,
-                      content={"connection_id": B.connection_identifier(call.vpi, call.vci)})
+                      content={"connection_id": iface.B.connection_identifier(call.vpi, call.vci)})
         self._setup_branch(branch, party)
 
     @staticmethod
-    def _requested_connection(port: int, msg: Q2931) -> tuple[int | None, int | None]:
+    def _requested_connection(port: int, msg: Message) -> tuple[int | None, int | None]:
         """(VPI, VCI) the calling user asks for in its Connection identifier IE (Q.2931 5.1.2), or Nones."""
-        c = msg.ie(ConnectionIdentifierIE)
+        c = access.element(msg, _CONNECTION)
         if c is None:
             return None, None
-        if c.pref_excl == PreferredExclusive.EXCLUSIVE_VPCI_EXCLUSIVE_VCI:
-            return int(c.vpci), int(c.vci)
-        if c.pref_excl == PreferredExclusive.EXCLUSIVE_VPCI_ANY_VCI:
-            return int(c.vpci), None
-        raise AllocationError(port, f"preferred/exclusive {int(c.pref_excl)} (a switched virtual path) "
+        pref_excl, vpci, vci = (int(access.field(c, f)) for f in ("pref_excl", "vpci", "vci"))
+        if pref_excl == PreferredExclusive.EXCLUSIVE_VPCI_EXCLUSIVE_VCI:
+            return vpci, vci
+        if pref_excl == PreferredExclusive.EXCLUSIVE_VPCI_ANY_VCI:
+            return vpci, None
+        raise AllocationError(port, f"preferred/exclusive {pref_excl} (a switched virtual path) "
                               "is not supported")
 
-    def _root_event(self, call: SwitchCall, ind: Indicate, msg: Q2931 | None) -> None:
+    def _root_event(self, call: SwitchCall, ind: Indicate, msg: Message | None) -> None:
         p = ind.primitive
         cause, location = ind.cause, cause_of(msg)[1]
         iface = self.ports[call.port]
@@ -307,9 +299,9 @@ class ControlPlane:
         else:
             self.counters.indications_ignored[p] += 1
 
-    def _root_add_party(self, call: SwitchCall, epref: int | None, msg: Q2931 | None) -> None:
+    def _root_add_party(self, call: SwitchCall, epref: int | None, msg: Message | None) -> None:
         assert epref is not None and msg is not None
-        party = Party(epref, call, msg.ie(CalledPartyNumberIE), msg)
+        party = Party(epref, call, access.called_number(msg), msg)
         call.parties[epref] = party
         self.counters.parties_offered += 1
         try:
@@ -399,7 +391,7 @@ class ControlPlane:
                 self.ports[branch.port].accepts(branch.ucall, ev.ADD_PARTY_REQUEST):
             self._add_on_branch(branch, branch.pending.pop(0))
 
-    def _branch_event(self, branch: Branch, ind: Indicate, msg: Q2931 | None) -> None:
+    def _branch_event(self, branch: Branch, ind: Indicate, msg: Message | None) -> None:
         p = ind.primitive
         cause, location = ind.cause, cause_of(msg)[1]
         iface = self.ports[branch.port]
@@ -614,40 +606,43 @@ class ControlPlane:
     def _setup_content(self, branch: Branch, party: Party) -> dict[str, Any]:
         """The leaf's SETUP: the root's traffic, bearer, QoS, AAL and layer information, the party's
         called number (and subaddress), and the branch's connection identifier (Q.2931 5.2.3)."""
+        iface = self.ports[branch.port]
+        copy, get = iface.codec.copy, access.element
         s, m = branch.call.setup, party.message or branch.call.setup
         kw: dict[str, Any] = {
-            "called": _copy(party.called),
-            "traffic": _copy(s.ie(ATMTrafficDescriptorIE)),
-            "bearer": _copy(s.ie(BroadbandBearerCapabilityIE)),
-            "qos": _copy(s.ie(QoSParameterIE)),
-            "aal": _copy(m.ie(AALParametersIE) or s.ie(AALParametersIE)),
-            "bhli": _copy(m.ie(BroadbandHighLayerInformationIE) or s.ie(BroadbandHighLayerInformationIE)),
-            "calling": _copy(m.ie(CallingPartyNumberIE) or s.ie(CallingPartyNumberIE)),
-            "calling_sub": _copy(m.ie(CallingPartySubaddressIE) or s.ie(CallingPartySubaddressIE)),
-            "called_sub": _copy(m.ie(CalledPartySubaddressIE)),
-            "e2e_delay": _copy(m.ie(EndToEndTransitDelayIE) or s.ie(EndToEndTransitDelayIE)),
-            "connection_id": B.connection_identifier(branch.vpi, branch.vci),
+            "called": copy(party.called),
+            "traffic": copy(get(s, _TRAFFIC)),
+            "bearer": copy(get(s, _BEARER)),
+            "qos": copy(get(s, _QOS)),
+            "aal": copy(get(m, _AAL) or get(s, _AAL)),
+            "bhli": copy(get(m, _BHLI) or get(s, _BHLI)),
+            "calling": copy(get(m, _CALLING) or get(s, _CALLING)),
+            "calling_sub": copy(get(m, _CALLING_SUB) or get(s, _CALLING_SUB)),
+            "called_sub": copy(get(m, _CALLED_SUB)),
+            "e2e_delay": copy(get(m, _DELAY) or get(s, _DELAY)),
+            "connection_id": iface.B.connection_identifier(branch.vpi, branch.vci),
         }
-        blli = [_copy(x) for x in (m.ies_of(BroadbandLowLayerInformationIE)
-                                   or s.ies_of(BroadbandLowLayerInformationIE))]
+        blli = [copy(x) for x in (access.elements(m, _BLLI) or access.elements(s, _BLLI))]
         if blli:
             kw["blli"] = blli if len(blli) > 1 else blli[0]
-            repeat = s.ie(BroadbandRepeatIndicatorIE)
+            repeat = get(s, _REPEAT)
             if len(blli) > 1 and repeat is not None:
-                kw["repeat"] = _copy(repeat)
+                kw["repeat"] = copy(repeat)
         return {k: v for k, v in kw.items() if v is not None}
 
     def _add_party_content(self, party: Party) -> dict[str, Any]:
+        assert party.branch is not None
+        copy, get = self.ports[party.branch.port].codec.copy, access.element
         s, m = party.call.setup, party.message or party.call.setup
         kw = {
-            "called": _copy(party.called),
-            "aal": _copy(m.ie(AALParametersIE) or s.ie(AALParametersIE)),
-            "bhli": _copy(m.ie(BroadbandHighLayerInformationIE) or s.ie(BroadbandHighLayerInformationIE)),
-            "blli": _copy(m.ie(BroadbandLowLayerInformationIE) or s.ie(BroadbandLowLayerInformationIE)),
-            "calling": _copy(m.ie(CallingPartyNumberIE) or s.ie(CallingPartyNumberIE)),
-            "calling_sub": _copy(m.ie(CallingPartySubaddressIE) or s.ie(CallingPartySubaddressIE)),
-            "called_sub": _copy(m.ie(CalledPartySubaddressIE)),
-            "e2e_delay": _copy(m.ie(EndToEndTransitDelayIE) or s.ie(EndToEndTransitDelayIE)),
+            "called": copy(party.called),
+            "aal": copy(get(m, _AAL) or get(s, _AAL)),
+            "bhli": copy(get(m, _BHLI) or get(s, _BHLI)),
+            "blli": copy(get(m, _BLLI) or get(s, _BLLI)),
+            "calling": copy(get(m, _CALLING) or get(s, _CALLING)),
+            "calling_sub": copy(get(m, _CALLING_SUB) or get(s, _CALLING_SUB)),
+            "called_sub": copy(get(m, _CALLED_SUB)),
+            "e2e_delay": copy(get(m, _DELAY) or get(s, _DELAY)),
         }
         return {k: v for k, v in kw.items() if v is not None}
 
@@ -723,10 +718,6 @@ class ControlPlane:
                 problems.append(f"port {i}: channel sent {sent} != messages out {sum(ic.messages_out.values())}")
         if problems:
             raise BalanceError(problems)
-
-
-def _copy(ie):
-    return None if ie is None else ie.copy()
 
 
 __all__ = ["Branch", "ControlPlane", "Party", "SwitchCall", "SwitchCounters"]

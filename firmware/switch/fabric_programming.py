@@ -24,6 +24,11 @@ A leaf entry must not be reused while copies for it may still be queued in the f
 map's note on the leaf window): freed entries go to the back of a FIFO free list, so an entry is reused
 only after every other free entry has been.
 
+As a driver does, the programmer writes whole registers on the bus (``RegisterFile.write(offset,
+value)``, the value composed from the register's declared fields, each checked against its width) and
+keeps a shadow of what it wrote - each VC's leaf list in order - so that unlinking a leaf needs no read
+walk; :meth:`FabricProgrammer.verify` compares the shadow with the registers.
+
 ``LEAF.OUT`` is a free-running counter; the programmer notes it when a leaf is linked and reports, when
 it is removed, how many copies that branch delivered (:attr:`FabricProgrammer.delivered`).
 """
@@ -82,6 +87,8 @@ class FabricProgrammer:
         self._free_vcs: deque[int] = deque(range(self.first_entry, self.vc_capacity))
         self._free_leaves: deque[int] = deque(range(self.first_entry, self.leaf_capacity))
         self.vcs: dict[int, VcEntry] = {}
+        self._layouts: dict[str, tuple[int, int, dict[str, tuple[int, int]]]] = {}
+        self._lists: dict[int, list[int]] = {}   # shadow: each VC's leaf list, head first
         self._out_at_add: dict[int, int] = {}
         self.vcs_installed = 0
         self.vcs_removed = 0
@@ -92,10 +99,33 @@ class FabricProgrammer:
 
     # ---- register access (every write goes through here, so a refused value names the register)
     def _set(self, name: str, index: int, **fields: int) -> None:
+        """Write register ``name`` of entry ``index`` whole, on the bus: ``fields`` must name every field
+        of the register (the value is composed from them)."""
+        layout = self._layouts.get(name)
+        if layout is None:
+            layout = self._layouts[name] = self._layout(name)
+        base, stride, fields_of = layout
+        value = 0
         try:
-            self.regs.set(name, index, **fields)
+            for fname, (lsb, mask) in fields_of.items():
+                v = fields[fname]
+                if v.__class__ is not int:
+                    v = int(v)
+                if not 0 <= v <= mask:
+                    raise FieldError(f"{name}.{fname}", v, f"0..{mask}")
+                value |= v << lsb
+            if len(fields) != len(fields_of):
+                raise FieldError(name, sorted(fields), f"every field of {name}: {sorted(fields_of)}")
+            self.regs.write(base + index * stride, value)
+        except KeyError as exc:
+            raise FabricProgrammingError(f"{name}[{index}] <- {fields}: field {exc} not given") from None
         except FieldError as exc:   # hw.fabric's FabricConfigError is one: a key in use, a bad port
             raise FabricProgrammingError(f"{name}[{index}] <- {fields}: {exc}") from exc
+
+    def _layout(self, name: str) -> tuple[int, int, dict[str, tuple[int, int]]]:
+        w, r = self.regs.map.resolve(name)
+        return (self.regs.map.offset_of(name, 0), w.stride if w is not None else 0,
+                {f.name: (f.lsb, f.mask) for f in r.fields})
 
     def _get(self, name: str, fld: str, index: int) -> int:
         return int(self.regs.get(name, fld, index))
@@ -109,7 +139,7 @@ class FabricProgrammer:
             raise ResourceError(f"the fabric's translation table is full ({self.vc_capacity} entries)")
         vc = self._free_vcs.popleft()
         try:
-            self._set("VC.CTRL", vc, VALID=0)
+            self._set("VC.CTRL", vc, VALID=0, AAL5=0, EPD=0, PPD=0, MCAST=0)
             self._set("VC.HEAD", vc, LEAF=self.nil)
             self._set("VC.PORT", vc, PORT=port)
             self._set("VC.KEY", vc, VPI=vpi, VCI=vci)
@@ -121,6 +151,7 @@ class FabricProgrammer:
             self._free_vcs.appendleft(vc)
             raise
         self.vcs[vc] = VcEntry(vc, port, vpi, vci)
+        self._lists[vc] = []
         self.vcs_installed += 1
         return vc
 
@@ -135,7 +166,8 @@ class FabricProgrammer:
         if not self._free_leaves:
             raise ResourceError(f"the fabric's leaf table is full ({self.leaf_capacity} entries)")
         leaf = self._free_leaves.popleft()
-        head = self._get("VC.HEAD", "LEAF", vc)
+        chain = self._lists[vc]
+        head = chain[0] if chain else self.nil
         try:
             self._set("LEAF.PORT", leaf, PORT=port)
             self._set("LEAF.HDR", leaf, VPI=vpi, VCI=vci)
@@ -143,10 +175,11 @@ class FabricProgrammer:
             self._set("LEAF.CTRL", leaf, VALID=1, KEEP_HEADER=0)
             self._set("VC.HEAD", vc, LEAF=leaf)          # the one write that makes the branch live
         except FabricProgrammingError:
-            self._set("LEAF.CTRL", leaf, VALID=0)
+            self._set("LEAF.CTRL", leaf, VALID=0, KEEP_HEADER=0)
             self._set("LEAF.NEXT", leaf, LEAF=self.nil)
             self._free_leaves.appendleft(leaf)
             raise
+        chain.insert(0, leaf)
         entry.leaves[port] = leaf
         self._out_at_add[leaf] = self._get("LEAF.OUT", "COUNT", leaf)
         self.leaves_added += 1
@@ -165,13 +198,14 @@ class FabricProgrammer:
     def remove_vc(self, vc: int) -> None:
         """Stop VC ``vc`` matching, unlink and free its leaves, free the entry."""
         entry = self._entry(vc)
-        self._set("VC.CTRL", vc, VALID=0)               # out of the CAM first: no cell matches from now on
+        self._set("VC.CTRL", vc, VALID=0, AAL5=0, EPD=0, PPD=0, MCAST=0)   # out of the CAM first: no cell matches from now on
         for port, leaf in list(entry.leaves.items()):
             self._unlink(vc, leaf)
             del entry.leaves[port]
             self._retire_leaf(leaf, entry, port)
         self._clear_vc_entry(vc)
         del self.vcs[vc]
+        del self._lists[vc]
         self._free_vcs.append(vc)
         self.vcs_removed += 1
 
@@ -215,9 +249,10 @@ class FabricProgrammer:
                    self._get("VC.KEY", "VCI", e.index))
             if key != (e.port, e.vpi, e.vci):
                 raise FabricProgrammingError(f"VC[{e.index}] key {key}, expected {(e.port, e.vpi, e.vci)}")
-            listed = {v.port: v.index for v in self.leaf_list(e.index)}
-            if listed != e.leaves:
-                raise FabricProgrammingError(f"VC[{e.index}] leaves {listed}, expected {e.leaves}")
+            listed = self.leaf_list(e.index)
+            if {v.port: v.index for v in listed} != e.leaves or [v.index for v in listed] != self._lists[e.index]:
+                raise FabricProgrammingError(f"VC[{e.index}] leaves {[(v.index, v.port) for v in listed]}, "
+                                             f"expected {self._lists[e.index]} ({e.leaves})")
 
     # ---- internals
     def _entry(self, vc: int) -> VcEntry:
@@ -227,21 +262,19 @@ class FabricProgrammer:
         return entry
 
     def _unlink(self, vc: int, leaf: int) -> None:
-        nxt = self._get("LEAF.NEXT", "LEAF", leaf)
-        cur = self._get("VC.HEAD", "LEAF", vc)
-        if cur == leaf:
+        """Point the leaf's predecessor (the shadow says which) or VC.HEAD past it, then clear it."""
+        chain = self._lists[vc]
+        try:
+            at = chain.index(leaf)
+        except ValueError:
+            raise FabricProgrammingError(f"VC[{vc}]: leaf {leaf} is not in its list {chain}") from None
+        nxt = chain[at + 1] if at + 1 < len(chain) else self.nil
+        if at == 0:
             self._set("VC.HEAD", vc, LEAF=nxt)
         else:
-            steps = 0
-            while cur != self.nil and self._get("LEAF.NEXT", "LEAF", cur) != leaf:
-                cur = self._get("LEAF.NEXT", "LEAF", cur)
-                steps += 1
-                if steps > self.leaf_capacity:
-                    raise FabricProgrammingError(f"VC[{vc}]: the leaf list loops")
-            if cur == self.nil:
-                raise FabricProgrammingError(f"VC[{vc}]: leaf {leaf} is not in the list the registers hold")
-            self._set("LEAF.NEXT", cur, LEAF=nxt)
-        self._set("LEAF.CTRL", leaf, VALID=0)
+            self._set("LEAF.NEXT", chain[at - 1], LEAF=nxt)
+        del chain[at]
+        self._set("LEAF.CTRL", leaf, VALID=0, KEEP_HEADER=0)
         self._set("LEAF.NEXT", leaf, LEAF=self.nil)
 
     def _retire_leaf(self, leaf: int, entry: VcEntry, port: int) -> None:

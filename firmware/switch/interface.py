@@ -10,19 +10,28 @@ What the machines leave to their caller, and this module does:
   way round. Values for the calls this side originates are allocated per interface, round robin from
   1 (0 is the global call reference, 0x7FFFFF the dummy one). Endpoint references follow the same flag
   rule (Q.2971: the side that allocated the call reference allocates the endpoint references).
-* **Messages**: a received message becomes the machine's event (its type, the endpoint reference,
+* **Messages**: a message is a :class:`~firmware.uni.fastcodec.FastMessage` (the fast codec, the
+  default: a tuple of type, call reference, flag, instruction and elements) or, with ``codec="scapy"``, a
+  scapy :class:`~firmware.uni.message.Q2931`; both are the same octets on the wire. Callers read them
+  with the accessors here (:func:`cause_of`, :func:`connection_of`, :func:`endpoint_reference_of`,
+  :func:`called_number_of`, :func:`message_event`) or :mod:`firmware.uni.access`, never through either
+  representation. A received message becomes the machine's event (its type, the endpoint reference,
   cause, call state, endpoint state, and for SETUP whether the bearer is point-to-multipoint); a
-  ``Send`` action becomes a message built with :mod:`firmware.uni.builders`, with the contents the
+  ``Send`` action becomes a message built with the codec's builders (:mod:`firmware.uni.fastbuild`, or
+  :mod:`firmware.uni.builders` for scapy: same functions, same octets), with the contents the
   interface's owner supplies for it (called party number, traffic descriptor, connection identifier...)
   and the cause's location (Q.850's location field: where the cause was generated; a relayed cause keeps its own).
   A ``Send`` marked retransmit sends the very message sent the first time (SETUP on T303, RELEASE on T308).
+* **The signalling link**: a channel that reports its state (the SAAL) has it counted and passed to the
+  owner (``on_link_state``); what the calls do about a lost link (Q.2931 5.6.10, T309) is the owner's.
 * **Timers**: ``StartTimer`` / ``StopTimer`` become cancellable events on the :class:`hw.clock.Clock`
   (seconds converted to cell slots at the clock's line rate, rounded up); an expiry is fed back to the
   machine with the timer's endpoint reference.
 * **Receiver checks** (Q.2931 5.6): frames the channel could not decode arrive with their typed error
   and get the answer their disposition calls for (ignored, STATUS with the cause, RELEASE COMPLETE for a
   SETUP or a RELEASE, or clearing); a decoded message missing a mandatory IE or carrying an unrecognised
-  one is checked with :func:`firmware.uni.findings` and answered the same way. Everything not
+  one is checked with :func:`firmware.uni.findings` (after the fast :func:`firmware.uni.access.acceptable`
+  finds something) and answered the same way. Everything not
   processed is counted under a named reason.
 
 The owner (a control plane, an endpoint) gets every indication the machines give, with the message that
@@ -39,7 +48,9 @@ from typing import Any, Protocol
 
 from firmware.switch.channel import SignallingChannel, message_name
 from firmware.switch.errors import InterfaceError
-from firmware.uni import builders as B
+from firmware.uni import access
+from firmware.uni import fastbuild as _fastbuild
+from firmware.uni.codecs import MessageCodec, codec as _codec
 from firmware.uni.constants import (
     DUMMY_CALL_REF,
     GLOBAL_CALL_REF,
@@ -47,63 +58,55 @@ from firmware.uni.constants import (
     CauseLocation,
     IEId,
     MessageType,
-    UserPlaneConfiguration,
 )
 from firmware.uni.contents import findings
+from firmware.uni.fastcodec import FastMessage
 from firmware.uni.errors import (Disposition, IEContentError, MessageIgnored, MessageLengthError, UniDecodeError,
                                  UnknownMessageType)
-from firmware.uni.ies import (
-    BroadbandBearerCapabilityIE,
-    CallStateIE,
-    CauseIE,
-    ConnectionIdentifierIE,
-    EndpointReferenceIE,
-    EndpointStateIE,
-)
 from firmware.uni.machines import Call, CallStep, CountCause, Discard, Indicate, Send, Side, StartTimer, StopTimer
 from firmware.uni.machines import events as ev
 from firmware.uni.machines.call import MAX_CREF
 from firmware.uni.machines.errors import UNIError
 from firmware.uni.machines.timers import DEFAULT_TIMERS, Timers
-from firmware.uni.message import Q2931
 from hw.clock import Clock, EventHandle
+
+#: What a message is here: a FastMessage (codec "fast", the default) or a scapy Q2931 (codec "scapy").
+Message = Any
 
 #: Machine event of each message type (LEAF SETUP REQUEST/FAILURE are not implemented: UNKNOWN).
 MESSAGE_EVENTS: dict[int, str] = {int(t): ev.canonical(t.name) for t in MessageType}
 #: Q.2931 5.6.7.1: a RELEASE without its (mandatory) Cause is taken as cause 31, normal unspecified.
 CAUSE_NORMAL_UNSPECIFIED = 31
+_SETUP_TYPE = int(MessageType.SETUP)
 
 
-def message_event(message: Q2931) -> tuple[str, int | None, dict[str, Any]]:
+def message_event(message: Message) -> tuple[str, int | None, dict[str, Any]]:
     """(event, endpoint reference, parameters) the machines take for a decoded message."""
-    name = MESSAGE_EVENTS.get(message.message_type, ev.UNKNOWN)
-    params: dict[str, Any] = {}
-    epref = None
-    for element in message.ies:
-        if isinstance(element, CauseIE):
-            params.setdefault("cause", int(element.cause_value))
-        elif isinstance(element, EndpointReferenceIE) and epref is None:
-            epref = int(element.ref_value)
-        elif isinstance(element, CallStateIE):
-            params["call_state"] = int(element.call_state)
-        elif isinstance(element, EndpointStateIE):
-            params["endpoint_state"] = int(element.party_state)
-    if name == ev.SETUP:
-        bearer = message.ie(BroadbandBearerCapabilityIE)
-        params["multipoint"] = (bearer is not None and bearer.up_config == UserPlaneConfiguration.POINT_TO_MULTIPOINT)
+    message_type, epref, params = access.event_parameters(message)
+    name = MESSAGE_EVENTS.get(message_type, ev.UNKNOWN)
+    if message_type == _SETUP_TYPE:
+        params["multipoint"] = access.multipoint(message)
     return name, epref, params
 
 
-def cause_of(message: Q2931 | None) -> tuple[int | None, int | None]:
+def cause_of(message: Message | None) -> tuple[int | None, int | None]:
     """(cause value, location) of a message's first Cause IE, (None, None) without one."""
-    c = None if message is None else message.ie(CauseIE)
-    return (None, None) if c is None else (int(c.cause_value), int(c.location))
+    return access.cause(message)
 
 
-def connection_of(message: Q2931 | None) -> tuple[int, int] | None:
+def connection_of(message: Message | None) -> tuple[int, int] | None:
     """(VPCI, VCI) of a message's Connection identifier IE."""
-    c = None if message is None else message.ie(ConnectionIdentifierIE)
-    return None if c is None else (int(c.vpci), int(c.vci))
+    return access.connection(message)
+
+
+def endpoint_reference_of(message: Message | None) -> int | None:
+    """The endpoint reference value of a message (Q.2971), None without one."""
+    return access.endpoint_reference(message)
+
+
+def called_number_of(message: Message | None) -> Any:
+    """The Called party number element of a message (of its codec: pass it on as it is), or None."""
+    return access.called_number(message)
 
 
 class UniCall:
@@ -118,8 +121,8 @@ class UniCall:
         self.owner: Any = None
         self.closed = False
         self.timers: dict[tuple[str, int | None], EventHandle] = {}
-        self.sent: dict[tuple[str, int | None], Q2931] = {}
-        self.received: dict[str, Q2931] = {}
+        self.sent: dict[tuple[str, int | None], Message] = {}
+        self.received: dict[str, Message] = {}
         self.connection: tuple[int, int] | None = None   # (VPCI, VCI) from a Connection identifier IE
 
     @property
@@ -145,8 +148,15 @@ class UniCall:
 
 
 class InterfaceListener(Protocol):
+    """What an interface's owner implements. ``message`` is the received message that caused the
+    indication (None for a timer or a local primitive): a ``FastMessage`` with the fast codec (the
+    default), a scapy ``Q2931`` with codec "scapy"; read it with :func:`cause_of`, :func:`connection_of`,
+    :func:`endpoint_reference_of`, :func:`called_number_of` or :mod:`firmware.uni.access`. An owner may
+    also define ``on_link_state(iface, up, cause)`` to hear of the signalling link's loss and return
+    (channels that can fail report it: :class:`~firmware.switch.channel.SaalChannel`)."""
+
     def on_indication(self, iface: UniInterface, call: UniCall, indication: Indicate,
-                      message: Q2931 | None) -> None: ...
+                      message: Message | None) -> None: ...
 
     def on_closed(self, iface: UniInterface, call: UniCall) -> None: ...
 
@@ -167,8 +177,20 @@ class InterfaceCounters:
     decode_errors: Counter[int] = field(default_factory=Counter)
     timers_started: Counter[str] = field(default_factory=Counter)
     timers_expired: Counter[str] = field(default_factory=Counter)
+    link_changes: Counter[str] = field(default_factory=Counter)
     calls_opened: int = 0
     calls_closed: int = 0
+
+
+def _scapy_value(codec: MessageCodec, value: Any) -> Any:
+    """A content value for the scapy builders: fast elements converted, plain values as they are."""
+    from firmware.uni.fastcodec import FastIE
+
+    if value.__class__ is FastIE:
+        return codec.ie(value)
+    if isinstance(value, list):
+        return [_scapy_value(codec, v) for v in value]
+    return value
 
 
 def _kwargs(fn) -> frozenset[str]:
@@ -176,8 +198,8 @@ def _kwargs(fn) -> frozenset[str]:
 
 
 # Contents a builder takes from the owner (beyond what the interface fills itself).
-_SETUP_KW = _kwargs(B.Setup) - {"flag", "endpoint_flag", "endpoint_ref"}
-_ADD_PARTY_KW = _kwargs(B.AddParty) - {"flag", "endpoint_flag"} | {"called"}
+_SETUP_KW = _kwargs(_fastbuild.Setup) - {"flag", "endpoint_flag", "endpoint_ref"}
+_ADD_PARTY_KW = _kwargs(_fastbuild.AddParty) - {"flag", "endpoint_flag"} | {"called"}
 _CONTENT_KW = {
     ev.SETUP: _SETUP_KW,
     ev.ADD_PARTY: _ADD_PARTY_KW,
@@ -192,12 +214,18 @@ _CONTENT_KW = {
 
 
 class UniInterface:
-    """The signalling entity of one side of one UNI. ``side``: "user" or "network"."""
+    """The signalling entity of one side of one UNI. ``side``: "user" or "network". ``codec``: the
+    messages it builds, "fast" or "scapy" (default: the channel's codec, else "fast"); what it receives
+    is what the channel decodes."""
 
     def __init__(self, clock: Clock, channel: SignallingChannel, side: Side | str, *, timers: Timers = DEFAULT_TIMERS,
-                 name: str = "", listener: InterfaceListener | None = None, cause_location: int | None = None) -> None:
+                 name: str = "", listener: InterfaceListener | None = None, cause_location: int | None = None,
+                 codec: str | MessageCodec | None = None) -> None:
         self.clock = clock
         self.channel = channel
+        self.codec: MessageCodec = _codec(codec if codec is not None else getattr(channel, "codec", "fast"))
+        #: the message builders of the codec (firmware.uni.fastbuild or firmware.uni.builders)
+        self.B = self.codec.builders
         self.side = Side(side)
         self.timers = timers
         self.name = name or f"{self.side.value}-uni"
@@ -210,8 +238,22 @@ class UniInterface:
         self.calls: dict[tuple[int, bool], UniCall] = {}
         self.counters = InterfaceCounters()
         self._next_cref = 1
+        self.link_up: bool | None = None   # the signalling link's state, when the channel reports it
+        self._timer_slots: dict[float, int] = {}
         channel.on_message = self.receive
         channel.on_error = self.receive_error
+        if hasattr(channel, "on_link_state"):
+            channel.on_link_state = self.link_state
+
+    # ---- the signalling link
+    def link_state(self, up: bool, cause: Any = None) -> None:
+        """The signalling AAL was established or released (AAL-ESTABLISH / AAL-RELEASE indication or
+        confirm, Q.2931 5.6.10): counted, and told to the listener (``on_link_state``) if it listens."""
+        self.link_up = up
+        self.counters.link_changes["up" if up else "down"] += 1
+        hook = getattr(self.listener, "on_link_state", None)
+        if hook is not None:
+            hook(self, up, cause)
 
     # ---- calls this side originates
     def originate(self, *, multipoint: bool = True) -> UniCall:
@@ -262,7 +304,7 @@ class UniInterface:
         return m.machine.accepts(event)
 
     # ---- the channel's side
-    def receive(self, message: Q2931) -> None:
+    def receive(self, message: Message) -> None:
         """A decoded message from the peer."""
         self._take(message, None)
 
@@ -295,10 +337,11 @@ class UniInterface:
         else:
             self.counters.discards[f"undecodable frame ({type(error).__name__}, cause {error.cause})"] += 1
 
-    def _take(self, message: Q2931, problem: tuple[int, Disposition | None, bytes] | None) -> None:
+    def _take(self, message: Message, problem: tuple[int, Disposition | None, bytes] | None) -> None:
         name, epref, params = message_event(message)
         self.counters.messages_in[name] += 1
-        cref, ours = int(message.call_ref), int(message.call_ref_flag) == 1
+        cref, flag = (message[1], message[2]) if message.__class__ is FastMessage else access.call_reference(message)
+        ours = flag == 1
         if cref == GLOBAL_CALL_REF:
             # Q.2931 5.5: RESTART / RESTART ACKNOWLEDGE and STATUS on the global call reference belong
             # to the restart procedure, which this interface does not run.
@@ -327,7 +370,8 @@ class UniInterface:
                 return
             elif name == ev.SETUP and ucall is None:
                 # Q.2931 5.6.7.1 / 5.6.7.2: SETUP with a mandatory IE missing or bad -> RELEASE COMPLETE
-                answer = B.ReleaseComplete(cref, B.cause(cause, self.cause_location, diag), flag=0 if ours else 1)
+                answer = self.B.ReleaseComplete(cref, self.B.cause(cause, self.cause_location, diag),
+                                                flag=0 if ours else 1)
                 self._send_raw(answer, ev.RELEASE_COMPLETE)
                 self.counters.answered[cause] += 1
                 return
@@ -353,10 +397,12 @@ class UniInterface:
         if report_after is not None:
             self._report(ucall, cref, ours, *report_after)
 
-    def _contents_problem(self, message: Q2931, name: str,
+    def _contents_problem(self, message: Message, name: str,
                           params: dict[str, Any]) -> tuple[int, Disposition, bytes] | None:
         """The problem of a decoded message's contents that decides its handling (mandatory IE missing:
         96; unrecognised or unexpected IE: 99), or None."""
+        if access.acceptable(message):
+            return None
         found = findings(message)
         if not found:
             return None
@@ -374,7 +420,7 @@ class UniInterface:
     def _report(self, ucall: UniCall | None, cref: int, ours: bool, cause: int, diag: bytes = b"") -> None:
         """STATUS with ``cause`` and the call state (Null for a call reference not in use)."""
         state = ucall.machine.machine.code if ucall is not None and not ucall.closed else CallState.NULL
-        status = B.Status(cref, state, B.cause(cause, self.cause_location, diag), flag=0 if ours else 1)
+        status = self.B.Status(cref, state, self.B.cause(cause, self.cause_location, diag), flag=0 if ours else 1)
         self._send_raw(status, ev.STATUS)
         self.counters.answered[cause] += 1
 
@@ -387,10 +433,10 @@ class UniInterface:
 
     # ---- running the machines
     def _feed(self, ucall: UniCall, name: str, epref: int | None, params: dict[str, Any],
-              message: Q2931 | None) -> None:
+              message: Message | None) -> None:
         if message is not None:
             ucall.received[name] = message
-            conn = connection_of(message)
+            conn = access.connection(message)
             if conn is not None:
                 ucall.connection = conn
         try:
@@ -400,34 +446,40 @@ class UniInterface:
             return
         self._carry_out(ucall, step, message, None, None)
 
-    def _carry_out(self, ucall: UniCall, step: CallStep, message: Q2931 | None, content: dict[str, Any] | None,
+    def _carry_out(self, ucall: UniCall, step: CallStep, message: Message | None, content: dict[str, Any] | None,
                    location: int | None) -> None:
         indications: list[Indicate] = []
         answer = None
         for a in step.actions:
-            if isinstance(a, Send):
+            cls = a.__class__
+            if cls is Send:
                 self._send(ucall, a, content, location)
-            elif isinstance(a, StartTimer):
+            elif cls is StartTimer:
                 self._start(ucall, a)
-            elif isinstance(a, StopTimer):
+            elif cls is StopTimer:
                 handle = ucall.timers.pop((a.timer, a.instance), None)
                 if handle is not None:
                     handle.cancel()
-            elif isinstance(a, Indicate):
+            elif cls is Indicate:
                 indications.append(a)
-            elif isinstance(a, CountCause):
+            elif cls is CountCause:
                 if isinstance(a.cause, int):
                     self.counters.causes[a.cause] += 1
                     answer = a.cause if answer is None else answer
-            elif isinstance(a, Discard):
+            elif cls is Discard:
                 self.counters.discards[a.reason] += 1
         if step.answered:
             self.counters.answered[answer if answer is not None else 0] += 1
-        registered = self._close(ucall) if ucall.machine.released and not ucall.closed else False
-        for ind in indications:
-            self.counters.indications[ind.primitive] += 1
-            if self.listener is not None:
-                self.listener.on_indication(self, ucall, ind, message)
+        machine = ucall.machine
+        registered = self._close(ucall) if machine.machine._state == machine.call_table.initial \
+            and not ucall.closed else False
+        if indications:
+            counted = self.counters.indications
+            listener = self.listener
+            for ind in indications:
+                counted[ind.primitive] += 1
+                if listener is not None:
+                    listener.on_indication(self, ucall, ind, message)
         if registered and self.listener is not None:
             self.listener.on_closed(self, ucall)
 
@@ -449,7 +501,9 @@ class UniInterface:
         old = ucall.timers.pop(key, None)
         if old is not None:
             old.cancel()
-        slots = self.clock.slots(a.seconds)
+        slots = self._timer_slots.get(a.seconds)
+        if slots is None:
+            slots = self._timer_slots[a.seconds] = self.clock.slots(a.seconds)
         ucall.timers[key] = self.clock.schedule_in(slots, self._expire, ucall, a.timer, a.instance)
         self.counters.timers_started[a.timer] += 1
 
@@ -476,17 +530,22 @@ class UniInterface:
             ucall.sent[key] = message
         self._send_raw(message, send.message)
 
-    def _send_raw(self, message: Q2931, name: str) -> None:
+    def _send_raw(self, message: Message, name: str) -> None:
         self.channel.send(message)
         self.counters.messages_out[name] += 1
 
-    def _build(self, ucall: UniCall, send: Send, content: dict[str, Any], location: int) -> Q2931:
+    def _build(self, ucall: UniCall, send: Send, content: dict[str, Any], location: int) -> Message:
+        B = self.B
         name = send.message
         ies = dict(send.ies)
         cref, flag = ucall.cref, ucall.flag
         epref = ies.get("endpoint_reference", send.instance)
         cause = None if send.cause is None else B.cause(int(send.cause), location)
-        kw = {k: v for k, v in content.items() if k in _CONTENT_KW.get(name, ())}
+        allowed = _CONTENT_KW.get(name, ())
+        if self.codec.name == "fast":
+            kw = {k: v for k, v in content.items() if k in allowed}   # fastbuild takes scapy elements too
+        else:
+            kw = {k: _scapy_value(self.codec, v) for k, v in content.items() if k in allowed}
         try:
             if name == ev.SETUP:
                 if "called" not in kw:
@@ -537,5 +596,5 @@ class UniInterface:
         return f"<UniInterface {self.name} {self.side.value} calls={len(self.calls)}>"
 
 
-__all__ = ["InterfaceCounters", "InterfaceListener", "MESSAGE_EVENTS", "UniCall", "UniInterface", "cause_of",
-           "connection_of", "message_event", "message_name"]
+__all__ = ["InterfaceCounters", "InterfaceListener", "MESSAGE_EVENTS", "Message", "UniCall", "UniInterface",
+           "called_number_of", "cause_of", "connection_of", "endpoint_reference_of", "message_event", "message_name"]

@@ -21,6 +21,7 @@ from collections import Counter
 from firmware.switch.config import AESA, AESA_BITS, AESA_OCTETS, E164_DIGITS, AddressPrefix, SwitchConfig
 from firmware.switch.errors import RoutingError
 from firmware.uni.constants import NumberingPlan
+from firmware.uni.fastcodec import FastIE
 
 CAUSE_UNALLOCATED_NUMBER = 1
 CAUSE_NO_ROUTE_TO_DESTINATION = 3
@@ -86,16 +87,17 @@ class Router:
         return self._refuse(CAUSE_NO_ROUTE_TO_DESTINATION, "+" + d, "outside every prefix of the address plan")
 
     def route(self, number) -> int:
-        """The port for a called party number: a Called party number IE (or anything with
-        ``numbering_plan`` and ``address``), a 20-octet AESA, or E.164 digits as text."""
+        """The port for a called party number: a Called party number element (fast-codec or scapy, or
+        anything with ``numbering_plan`` and ``address``), a 20-octet AESA, or E.164 digits as text."""
         if isinstance(number, (bytes, bytearray)):
             return self.lookup_aesa(bytes(number))
         if isinstance(number, str):
             return self.lookup_e164(number)
         if number is None:
             return self._refuse(CAUSE_INVALID_NUMBER_FORMAT, "(none)", "no called party number")
-        plan = getattr(number, "numbering_plan", None)
-        address = bytes(getattr(number, "address", b"") or b"")
+        fields = number[3] if number.__class__ is FastIE else number   # a fast element's record, or scapy's
+        plan = getattr(fields, "numbering_plan", None)
+        address = bytes(getattr(fields, "address", b"") or b"")
         if plan == NumberingPlan.NSAP:
             return self.lookup_aesa(address)
         if plan == NumberingPlan.E164:

@@ -11,7 +11,7 @@ Every numba kernel here has a plain-Python twin beside it (``*_twin``, ``TwinEng
 
 from hw.aal5.cpcs import MAX_PDU_CELLS, MAX_SDU, cpcs_pdu, pad_octets, parse_cpcs_pdu, pdu_cells
 from hw.aal5.crc import CRC32_CHECK, CRC32_RESIDUE, crc32, crc32_batch, crc32_register, crc32_twin
-from hw.aal5.errors import (Aal5AbortError, Aal5CrcError, Aal5LengthError, Aal5NoBufferError, Aal5OversizeError,
+from hw.aal5.errors import (Aal5AbortError, Aal5ClosedError, Aal5CrcError, Aal5LengthError, Aal5NoBufferError, Aal5OversizeError,
                             Aal5RxError, Aal5TimeoutError)
 from hw.aal5.reassembly import COUNTER_NAMES, Reassembled, Reassembler, Sdu
 from hw.aal5.sar import pack_sdus, segment, segment_batch, segment_batch_twin
@@ -19,7 +19,7 @@ from hw.aal5.sar import pack_sdus, segment, segment_batch, segment_batch_twin
 __all__ = [
     "MAX_PDU_CELLS", "MAX_SDU", "cpcs_pdu", "pad_octets", "parse_cpcs_pdu", "pdu_cells",
     "CRC32_CHECK", "CRC32_RESIDUE", "crc32", "crc32_batch", "crc32_register", "crc32_twin",
-    "Aal5AbortError", "Aal5CrcError", "Aal5LengthError", "Aal5NoBufferError", "Aal5OversizeError",
+    "Aal5AbortError", "Aal5ClosedError", "Aal5CrcError", "Aal5LengthError", "Aal5NoBufferError", "Aal5OversizeError",
     "Aal5RxError", "Aal5TimeoutError",
     "COUNTER_NAMES", "Reassembled", "Reassembler", "Sdu",
     "pack_sdus", "segment", "segment_batch", "segment_batch_twin",

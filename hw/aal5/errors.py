@@ -62,3 +62,10 @@ class Aal5AbortError(Aal5RxError):
     link, but the PDU carries no SDU and is discarded, so it is reported with the others."""
 
     kind = "abort"
+
+
+class Aal5ClosedError(Aal5RxError):
+    """The VC was closed (its connection released) while a CPCS-PDU was being collected: the partial
+    PDU is discarded (I.363.5 9.2.2: the CPCS of a released connection delivers nothing more)."""
+
+    kind = "closed"

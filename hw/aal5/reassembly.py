@@ -12,7 +12,8 @@ CPCS-PDU, then checks it (I.363.5 9.2.2.2):
 4. Length 0 is the abort function (I.363 / RFC 1483 section 3) when ``abort_on_zero_length``.
 
 A reassembly timer (in cell slots) discards a partial PDU whose VC has had no cell for longer than
-``timeout_slots``. Cells with PTI 1xx (F5 OAM, RM, reserved: I.361 2.2.4) are not AAL5 user data,
+``timeout_slots``; :meth:`Reassembler.close` discards the partial PDU of a VC whose connection was
+released (counted in ``closes`` / ``cells_closed``, reported as :class:`~hw.aal5.errors.Aal5ClosedError`). Cells with PTI 1xx (F5 OAM, RM, reserved: I.361 2.2.4) are not AAL5 user data,
 and VPI 0 / VCI 0 cells (unassigned, or idle cells a PHY let through) belong to no VC: both are counted
 and set aside.
 
@@ -32,6 +33,7 @@ import numpy as np
 
 from hw.aal5.cpcs import MAX_SDU
 from hw.aal5.rx_kernel import KernelEngine
+from hw.aal5.errors import Aal5RxError
 from hw.aal5.rx_records import CELL_OCTETS, COUNTER_NAMES, DISCARD_COUNTERS, Reassembled, Sdu, error_object
 from hw.aal5.rx_twin import TwinEngine
 from hw.aal5.sar import MAX_VCI, max_vpi
@@ -88,6 +90,31 @@ class Reassembler:
     def feed(self, cells: np.ndarray, slot, now: int | None = None) -> Reassembled:
         """Reassemble a batch. ``slot``: the arrival slot of every cell (an int) or of each cell (int
         array, non-decreasing). Afterwards the reassembly timer runs at ``now`` (default: the last slot)."""
+        if (cells.__class__ is np.ndarray and slot.__class__ is np.ndarray and cells.dtype == np.uint8
+                and slot.dtype == np.int64 and cells.ndim == 2 and cells.shape[1] == CELL_OCTETS
+                and slot.shape[0] == cells.shape[0] and slot.ndim == 1 and cells.flags.c_contiguous):
+            # the usual call (arrays as links and fabrics deliver them): checks without conversions
+            n = cells.shape[0]
+            if n:
+                if slot[0] < self.now:
+                    raise FieldError("slot[0]", int(slot[0]), f">= {self.now}, the time already reached")
+                if n > 1 and not (slot[1:] >= slot[:-1]).all():
+                    back = np.flatnonzero(np.diff(slot) < 0)
+                    raise FieldError(f"slot[{int(back[0]) + 1}]", int(slot[back[0] + 1]), "non-decreasing cell slots")
+                end = int(slot[-1])
+            else:
+                end = self.now
+            slots = slot
+        else:
+            cells, slots, end = self._checked(cells, slot)
+        now = end if now is None else now
+        if now < end:
+            raise FieldError("now", now, f">= the last cell's slot {end}")
+        self.now = int(now)
+        timeout = -1 if self.timeout_slots is None else int(self.timeout_slots)
+        return self._engine.run(cells, slots, int(now), timeout, self.abort_on_zero_length, self.nni)
+
+    def _checked(self, cells, slot) -> tuple[np.ndarray, np.ndarray, int]:
         if not isinstance(cells, np.ndarray) or cells.dtype != np.uint8 or cells.ndim != 2 or cells.shape[1] != CELL_OCTETS:
             desc = f"{cells.dtype} array {cells.shape}" if isinstance(cells, np.ndarray) else type(cells).__name__
             raise FieldError("cells", desc, "a uint8 array of shape (n, 53)")
@@ -112,12 +139,19 @@ class Reassembler:
                 if slots[0] < self.now:
                     raise FieldError("slot[0]", int(slots[0]), f">= {self.now}, the time already reached")
             end = int(slots[-1]) if n else self.now
-        now = end if now is None else now
-        if now < end:
-            raise FieldError("now", now, f">= the last cell's slot {end}")
-        self.now = int(now)
-        timeout = -1 if self.timeout_slots is None else int(self.timeout_slots)
-        return self._engine.run(cells, slots, int(now), timeout, self.abort_on_zero_length, self.nni)
+        return cells, slots, end
+
+    def close(self, vpi: int, vci: int, slot: int | None = None) -> Aal5RxError | None:
+        """Close a VC (its connection was released): a partial CPCS-PDU it holds is discarded, counted
+        in ``closes`` and ``cells_closed``, and returned as an :class:`~hw.aal5.errors.Aal5ClosedError`
+        (None when nothing was held). The VC is idle afterwards, with the default maximum SDU; cells
+        that come later on it start a new PDU. ``slot``: when (default: the last slot reached)."""
+        if not 0 <= vpi <= max_vpi(self.nni):
+            raise FieldError("vpi", vpi, f"0..{max_vpi(self.nni)}")
+        if not 0 <= vci <= MAX_VCI:
+            raise FieldError("vci", vci, f"0..{MAX_VCI}")
+        record = self._engine.close(vpi << 16 | vci, self.now if slot is None else int(slot))
+        return None if record is None else error_object(record)
 
     def expire(self, now: int) -> Reassembled:
         """Run the reassembly timer at slot ``now`` with no new cells (returns the timeouts found)."""

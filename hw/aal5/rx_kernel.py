@@ -15,7 +15,7 @@ from hw.aal5.cpcs import CELL_PAYLOAD, TRAILER_OCTETS
 from hw.aal5.crc import CRC32_RESIDUE, crc32_update
 from hw.aal5.rx_records import (ASSEMBLING, C_DELIVERED, C_IN, C_NO_VC, C_NOT_USER, C_PENDING, C_UNASSIGNED,
                                 CELL_OCTETS, COUNTER_NAMES, DISCARDING, F_DELIVERED, HEADER_OCTETS, IDLE,
-                                K_ABORT, K_CRC, K_LENGTH, K_NO_BUFFER, K_OVERSIZE, K_TIMEOUT,
+                                K_ABORT, K_CLOSED, K_CRC, K_LENGTH, K_NO_BUFFER, K_OVERSIZE, K_TIMEOUT,
                                 KIND_CELL_COUNTER, KIND_PDU_COUNTER, O_DELIVERED, Reassembled, frames_from)
 
 # Scalars of the kernel state
@@ -263,6 +263,10 @@ class KernelEngine:
         self.sc = np.array([0, pool_cells], np.int64)
         self.cnt = np.zeros(len(COUNTER_NAMES), np.int64)
         self.default_max_sdu = default_max_sdu
+        # output buffers, reused from run to run (grown when a batch needs more)
+        self._out = np.empty(64 * CELL_PAYLOAD, np.uint8)
+        self._fr = np.empty((64, 7), np.int64)
+        self._errs = np.empty((128 + max_vcs, 7), np.int64)
 
     def set_max_sdu(self, key: int, max_sdu: int) -> bool:
         v, new = vc_slot(self.ht_key, self.ht_vc, self.vc_key, self.sc, key)
@@ -277,15 +281,54 @@ class KernelEngine:
 
     def run(self, cells, slots, now, timeout, abort, nni) -> Reassembled:
         n = cells.shape[0]
-        n_end = int(np.count_nonzero((cells[:, 3] & 0x0A) == 0x02)) if n else 0
-        out = np.empty((int(self.cnt[C_PENDING]) + n) * CELL_PAYLOAD, np.uint8)
-        fr = np.empty((n_end, 7), np.int64)
-        errs = np.empty((2 * n + self.vc_key.shape[0], 7), np.int64)
+        need_data = (int(self.cnt[C_PENDING]) + n) * CELL_PAYLOAD
+        if self._out.shape[0] < need_data:
+            self._out = np.empty(max(need_data, 2 * self._out.shape[0]), np.uint8)
+        if self._fr.shape[0] < n:  # at most one frame per cell
+            self._fr = np.empty((max(n, 2 * self._fr.shape[0]), 7), np.int64)
+        if self._errs.shape[0] < 2 * n + self.vc_key.shape[0]:
+            self._errs = np.empty((2 * n + self.vc_key.shape[0], 7), np.int64)
+        out, fr, errs = self._out, self._fr, self._errs
         nf, nd, ne = reassemble_kernel(
             cells, slots, now, timeout, abort, nni, self.default_max_sdu, self.ht_key, self.ht_vc, self.vc_key,
             self.vc_state, self.vc_reg, self.vc_cells, self.vc_head, self.vc_tail, self.vc_last, self.vc_max_sdu,
             self.vc_discard, self.pool, self.pool_next, self.free_stack, self.sc, self.cnt, out, fr, errs)
-        return frames_from(out[:nd], fr[:nf], errs[:ne].copy())
+        if not nf and not ne:
+            return frames_from(out[:0], fr[:0], errs[:0])
+        return frames_from(out[:nd].copy(), fr[:nf], errs[:ne])
+
+    def close(self, key: int, slot: int) -> tuple | None:
+        """Discard VC ``key``'s partial PDU, if any (its buffers back to the pool), and leave the VC
+        idle with the default maximum SDU; returns the error record, None when nothing was held. The
+        connection table keeps the entry (``max_vcs`` bounds the VCs ever seen)."""
+        mask = self.ht_key.shape[0] - 1
+        h = ((key * 0x9E3779B1) >> 8) & mask
+        while True:
+            k = int(self.ht_key[h])
+            if k < 0:
+                return None  # never seen: nothing held
+            if k == key:
+                break
+            h = (h + 1) & mask
+        v = int(self.ht_vc[h])
+        record = None
+        if self.vc_state[v] == ASSEMBLING:
+            held = int(self.vc_cells[v])
+            self.cnt[C_PENDING] -= held
+            self.cnt[KIND_CELL_COUNTER[K_CLOSED]] += held
+            self.cnt[KIND_PDU_COUNTER[K_CLOSED]] += 1
+            p, top = int(self.vc_head[v]), int(self.sc[S_FREE_TOP])
+            while p >= 0:
+                self.free_stack[top] = p
+                top += 1
+                p = int(self.pool_next[p])
+            self.sc[S_FREE_TOP] = top
+            record = (K_CLOSED, key, slot, held, 0, 0, 0)
+        self.vc_state[v] = IDLE
+        self.vc_head[v] = self.vc_tail[v] = -1
+        self.vc_cells[v] = 0
+        self.vc_max_sdu[v] = self.default_max_sdu
+        return record
 
     @property
     def n_vcs(self) -> int:

@@ -46,17 +46,25 @@ COUNTER_NAMES = (
     "cells_not_user_data",  # PTI 1xx: F5 OAM, RM, reserved
     "cells_unassigned",  # VPI 0 / VCI 0: unassigned or idle cells, never on a VC
     "cells_vc_table_full",
+    # appended after the kernel's own (its compiled indices stay valid): VCs closed by software
+    "closes",  # partial PDUs discarded because their VC was closed (Reassembler.close)
+    "cells_closed",
 )
 (C_IN, C_DELIVERED, C_PENDING, F_DELIVERED, O_DELIVERED, F_CRC, F_LENGTH, F_OVERSIZE, F_TIMEOUT, F_NO_BUFFER,
  F_ABORT, C_CRC, C_LENGTH, C_OVERSIZE, C_TIMEOUT, C_NO_BUFFER, C_ABORT, C_NOT_USER, C_UNASSIGNED,
- C_NO_VC) = range(len(COUNTER_NAMES))
-DISCARD_COUNTERS = tuple(COUNTER_NAMES[C_CRC:])
+ C_NO_VC, F_CLOSED, C_CLOSED) = range(len(COUNTER_NAMES))
+#: The counters of discarded cells, by reason (their sum is ``cells_discarded``).
+DISCARD_COUNTERS = ("cells_crc_error", "cells_length_error", "cells_oversize", "cells_timeout", "cells_no_buffer",
+                    "cells_abort", "cells_not_user_data", "cells_unassigned", "cells_vc_table_full", "cells_closed")
 
 # Error kinds in the kernel's error records.
 K_CRC, K_LENGTH, K_OVERSIZE, K_TIMEOUT, K_NO_BUFFER, K_ABORT = 1, 2, 3, 4, 5, 6
+K_CLOSED = 7  # made by Reassembler.close, never by the kernel
 #: per error kind: the counter of its discarded cells, and of its discarded PDUs (index 0 unused)
-KIND_CELL_COUNTER = np.array([-1, C_CRC, C_LENGTH, C_OVERSIZE, C_TIMEOUT, C_NO_BUFFER, C_ABORT], dtype=np.int64)
-KIND_PDU_COUNTER = np.array([-1, F_CRC, F_LENGTH, F_OVERSIZE, F_TIMEOUT, F_NO_BUFFER, F_ABORT], dtype=np.int64)
+KIND_CELL_COUNTER = np.array([-1, C_CRC, C_LENGTH, C_OVERSIZE, C_TIMEOUT, C_NO_BUFFER, C_ABORT, C_CLOSED],
+                             dtype=np.int64)
+KIND_PDU_COUNTER = np.array([-1, F_CRC, F_LENGTH, F_OVERSIZE, F_TIMEOUT, F_NO_BUFFER, F_ABORT, F_CLOSED],
+                            dtype=np.int64)
 ERROR_RECORD_FIELDS = ("kind", "key", "slot", "cells", "a", "b", "c")  # key = VPI << 16 | VCI
 
 
@@ -101,10 +109,34 @@ class Reassembled:
 
 
 def frames_from(data: np.ndarray, fr: np.ndarray, errs: np.ndarray) -> Reassembled:
-    key = fr[:, 2]
-    return Reassembled(data=data, offsets=fr[:, 0].copy(), lengths=fr[:, 1].copy(), vpi=key >> 16,
-                       vci=key & 0xFFFF, uu=fr[:, 3].copy(), cpi=fr[:, 4].copy(), slot=fr[:, 5].copy(),
-                       cells=fr[:, 6].copy(), errors=[error_object(r) for r in errs], error_records=errs)
+    """The result of a run from its frame rows (offset, length, key, UU, CPI, slot, cells) and error
+    records; ``fr`` and ``errs`` are copied (the engines reuse their buffers)."""
+    if not errs.shape[0]:
+        if not fr.shape[0]:
+            return empty_result()
+        cols = fr.T.copy()  # one copy, then views of its rows
+        key = cols[2]
+        return Reassembled(data, cols[0], cols[1], key >> 16, key & 0xFFFF, cols[3], cols[4], cols[5], cols[6],
+                           [], _ZE)
+    cols = fr.T.copy()
+    key = cols[2]
+    errs = errs.copy()
+    return Reassembled(data=data, offsets=cols[0], lengths=cols[1], vpi=key >> 16, vci=key & 0xFFFF, uu=cols[3],
+                       cpi=cols[4], slot=cols[5], cells=cols[6], errors=[error_object(r) for r in errs],
+                       error_records=errs)
+
+
+_Z = np.zeros(0, np.int64)
+_Z.setflags(write=False)
+_ZU8 = np.zeros(0, np.uint8)
+_ZU8.setflags(write=False)
+_ZE = np.zeros((0, 7), np.int64)
+_ZE.setflags(write=False)
+
+
+def empty_result() -> Reassembled:
+    """No frame and no error (read-only empty arrays, shared)."""
+    return Reassembled(_ZU8, _Z, _Z, _Z, _Z, _Z, _Z, _Z, _Z, [], _ZE)
 
 
 def error_object(rec) -> E.Aal5RxError:
@@ -135,6 +167,9 @@ def error_object(rec) -> E.Aal5RxError:
     if kind == K_ABORT:
         return E.Aal5AbortError(vpi, vci, offset=cells * CELL_PAYLOAD - 6, field="Length",
                                 reason="Length 0: abort", **common)
+    if kind == K_CLOSED:
+        return E.Aal5ClosedError(vpi, vci, offset=cells * CELL_PAYLOAD, field="CPCS-PDU",
+                                 reason=f"VC closed with {cells} cells of a PDU held", **common)
     raise FieldError("error kind", kind, "a known AAL5 error kind")
 
 

@@ -10,7 +10,7 @@ import numpy as np
 from hw.aal5.cpcs import CELL_PAYLOAD, TRAILER_OCTETS, pdu_cells
 from hw.aal5.crc import CRC32_INIT, CRC32_RESIDUE, crc32_update_twin
 from hw.aal5.rx_records import (ASSEMBLING, C_DELIVERED, C_IN, C_NO_VC, C_NOT_USER, C_PENDING, C_UNASSIGNED,
-                                COUNTER_NAMES, DISCARDING, F_DELIVERED, HEADER_OCTETS, IDLE, K_ABORT, K_CRC,
+                                COUNTER_NAMES, DISCARDING, F_DELIVERED, HEADER_OCTETS, IDLE, K_ABORT, K_CLOSED, K_CRC,
                                 K_LENGTH, K_NO_BUFFER, K_OVERSIZE, K_TIMEOUT, KIND_CELL_COUNTER,
                                 KIND_PDU_COUNTER, O_DELIVERED, Reassembled, frames_from)
 
@@ -67,6 +67,20 @@ class TwinEngine:
         vc.payloads = []
         errs.append((kind, vc.key, slot, held + extra, a, b, c))
         return cc
+
+    def close(self, key: int, slot: int) -> tuple | None:
+        """Discard VC ``key``'s partial PDU (see :meth:`KernelEngine.close`)."""
+        vc = self.vcs.get(key)
+        if vc is None:
+            return None
+        record = None
+        if vc.state == ASSEMBLING:
+            errs: list = []
+            self._drop(vc, K_CLOSED, slot, 0, 0, 0, 0, errs)
+            record = errs[0]
+        vc.state = IDLE
+        vc.max_sdu = self.default_max_sdu
+        return record
 
     def run(self, cells, slots, now, timeout, abort, nni) -> Reassembled:
         cnt = self.cnt

@@ -214,3 +214,109 @@ def test_bad_arguments_are_typed_errors():
     with pytest.raises(FieldError) as e:
         link.set_impairments(Impairments(), "a->c")
     assert e.value.field == "direction"
+
+
+# ---- per-lane time, scheduled transmission, the clock floor, the cell-available signal, taps ------------
+
+
+def test_lanes_keep_their_own_time():
+    link = Link(delay_slots=2)
+    link.a.send(user_cells(3))
+    link.a_to_b.advance(10)                  # one direction runs ahead of the other
+    assert (link.a_to_b.now, link.b_to_a.now, link.now) == (10, 0, 0)
+    assert link.b.receive().slots.tolist() == [2, 3, 4]
+    link.b.send(user_cells(1, 1), at=4)      # the other direction is still at slot 0: the cell goes at 4
+    link.advance(8)                          # both up to 8 (the first lane stays at 10)
+    assert (link.a_to_b.now, link.b_to_a.now, link.now) == (10, 8, 8)
+    assert link.a.receive().slots.tolist() == [6]
+    with pytest.raises(FieldError):
+        link.advance(7)
+    conserved(link)
+
+
+def test_cells_offered_per_slot_go_out_in_exactly_those_slots():
+    link = Link(delay_slots=1)
+    cells = user_cells(4)
+    assert link.b.send(cells, at=np.array([5, 6, 9, 20])) == 4
+    assert (link.b_to_a.last_tx, link.b_to_a.busy_until) == (20, 21)
+    link.advance(30)
+    d = link.a.receive()
+    assert d.slots.tolist() == [6, 7, 10, 21] and np.array_equal(d.cells, cells)
+    # slots that collide or lie behind the line's time queue up, one per slot, in order
+    link.b.send(user_cells(3, 1), at=np.array([25, 25, 40]))
+    link.advance(50)
+    assert link.a.receive().slots.tolist() == [31, 32, 41]
+    with pytest.raises(FieldError):
+        link.b.send(user_cells(2), at=np.array([60, 59]))   # not in slot order
+    with pytest.raises(FieldError):
+        link.b.send(user_cells(2), at=np.array([60]))       # not one slot per cell
+    assert conserved(link)["cells_offered"] == 0 and link.counters["b->a"]["cells_delivered"] == 7
+
+
+def test_scheduled_cells_meet_the_impairments_of_their_slot():
+    # a loss burst over slots 100..199: only the cells scheduled in it are lost
+    link = Link(emit_idle=True)
+    lane = link.a_to_b
+    lane.impairments = Impairments(burst_start=1e-9, burst_mean_slots=1e9)
+    lane._in_burst, lane._run_left = False, 100      # the good run ends at slot 100, then a long burst
+    link.a.send(user_cells(3), at=np.array([50, 150, 250]))
+    link.advance(200)
+    c = conserved(link)
+    assert (c["cells_delivered"], c["cells_lost_burst"], c["cells_queued"]) == (1, 1, 1)
+    d = link.b.receive()
+    assert d.slots[~d.idle].tolist() == [50]
+    assert d.slots.tolist() == [t for t in range(200) if t != 150]   # idle cells fill the other slots
+
+
+def test_a_link_with_a_clock_never_sends_into_the_past():
+    from hw.clock import Clock
+
+    clock = Clock("OC-3c")
+    link = Link(clock=clock)
+    clock.run_until(1000)
+    link.a.send(user_cells(2))               # the lane is still at slot 0, the clock at 1000
+    link.advance(1010)
+    assert link.b.receive().slots.tolist() == [1000, 1001]
+    with pytest.raises(FieldError):
+        Link(clock=object())
+
+
+def test_offer_signals_the_far_end():
+    link = Link()
+    seen = []
+    link.a_to_b.on_offer = lambda lane, n: seen.append((lane.name, n, lane.busy_until))
+    link.a.send(user_cells(3))
+    link.a.send(user_cells(2), at=10)
+    assert seen == [("a->b", 3, 3), ("a->b", 2, 12)]
+
+
+@pytest.mark.parametrize("impaired", [False, True])
+def test_taps_see_the_user_cells_each_lane_delivers(impaired):
+    imp = Impairments(loss=0.2, ber=1e-3) if impaired else None
+    link = Link(impairments=imp, seed=3, emit_idle=impaired, delay_slots=4)
+    taps: list[tuple[str, np.ndarray, np.ndarray]] = []
+
+    def tap(direction, cells, slots):
+        taps.append((direction, cells.copy(), slots.copy()))
+
+    link.add_tap(tap)
+    link.a.send(user_cells(200))
+    link.b.send(user_cells(50, 1), at=np.arange(50) * 3)
+    link.advance(300)
+    got = {"a->b": link.b.receive(), "b->a": link.a.receive()}
+    for direction, d in got.items():
+        seen = [(c, s) for name, c, s in taps if name == direction]
+        cells = np.concatenate([c for c, _ in seen])
+        slots = np.concatenate([s for _, s in seen])
+        user = ~d.idle
+        assert np.array_equal(cells, d.cells[user]) and np.array_equal(slots, d.slots[user])  # after impairments
+        assert cells.shape[0] == link.counters[direction]["cells_delivered"]
+        assert not (cells[:, :4] == [0, 0, 0, 1]).all(axis=1).any()                          # no idle cell
+    link.remove_tap(tap)
+    link.a.send(user_cells(5))
+    link.advance(310)
+    assert sum(c.shape[0] for _, c, _ in taps) == sum(link.counters[d]["cells_delivered"] for d in got) - 5
+    with pytest.raises(FieldError):
+        link.remove_tap(tap)
+    with pytest.raises(FieldError):
+        link.add_tap("not callable")

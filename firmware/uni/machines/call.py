@@ -59,7 +59,9 @@ MAX_EPREF = (1 << 15) - 1
 #: What the party would have sent for its own clearing, replaced by RELEASE for the last party.
 _LAST_PARTY_MESSAGES = (ev.DROP_PARTY, ev.DROP_PARTY_ACK, ev.ADD_PARTY_REJECT)
 _PARTY_EVENTS = frozenset((*ev.PARTY_MESSAGES, *ev.PARTY_PRIMITIVES))
-_NAMED_BY_FIRST_PARTY = (ev.SETUP, ev.CALL_PROCEEDING, ev.ALERTING, ev.CONNECT)
+_NAMED_BY_FIRST_PARTY = frozenset((ev.SETUP, ev.CALL_PROCEEDING, ev.ALERTING, ev.CONNECT))
+_LIVE = frozenset(party.LIVE)
+_ALIASES = ev.ALIASES
 
 
 @functools.lru_cache(maxsize=16)
@@ -136,7 +138,15 @@ class Call:
         return {e: p.state for e, p in sorted(self.parties.items())}
 
     def live_parties(self) -> list[int]:
-        return [e for e, p in sorted(self.parties.items()) if p.state in party.LIVE]
+        return [e for e, p in sorted(self.parties.items()) if p._state in _LIVE]
+
+    def live_count(self) -> int:
+        """How many parties are being added or active (the last-party rule's count)."""
+        n = 0
+        for p in self.parties.values():
+            if p._state in _LIVE:
+                n += 1
+        return n
 
     def allocate_epref(self) -> int:
         """The next endpoint reference value not in use, counting on from the last one given (as
@@ -174,8 +184,8 @@ class Call:
     # ---- the event
     def handle(self, event: str, /, *, epref: int | None = None, **params: Any) -> CallStep:
         """Apply ``event`` (a message, a primitive or a timer expiry) to the call and its parties."""
-        event = ev.canonical(event)
-        kind = self.kind(event)
+        event = _ALIASES.get(event, event)
+        kind = self.call_table.events.get(event) or self.party_table.events.get(event)
         if kind is None:
             raise UnknownEventError(self.call_table.name, self.state, event)
         if kind is EventKind.INTERNAL:
@@ -190,8 +200,18 @@ class Call:
             self.multipoint, self._next_epref = saved
             raise
         actions = tuple(run.out)
-        self.counters.add(actions)
-        return CallStep(event, params.get("epref"), tuple(run.steps), actions, self.state)
+        counters = self.counters
+        for a in actions:
+            cls = a.__class__
+            if cls is CountCause:
+                if isinstance(a.cause, int):
+                    counters.causes[a.cause] += 1
+            elif cls is Discard:
+                counters.discards[a.reason] += 1
+        step = object.__new__(CallStep)   # the frozen dataclass, made without its per-field setattr
+        step.__dict__.update(event=event, epref=params.get("epref"), steps=tuple(run.steps), actions=actions,
+                             state=self.machine._state)
+        return step
 
     def _run(self, event: str, epref: int | None, params: dict[str, Any]) -> _Run:
         run = _Run(self, event, params)
@@ -231,7 +251,7 @@ class _Run:
         self.params = params
         self.steps: list[Step] = []
         self.out: list[Action] = []
-        self.live_before = len(call.live_parties())
+        self.live_delta = 0   # live parties gained by this event (each party step's before/after states)
         self.party_ran = False
         self.party_sends: list[Send] = []
 
@@ -247,12 +267,15 @@ class _Run:
     def call_step(self, step: Step) -> None:
         self.steps.append(step)
         for action in step.actions:
-            if isinstance(action, Forward):
+            cls = action.__class__
+            if cls is Forward:
                 self.forward()
-            elif isinstance(action, Signal):
+            elif cls is Signal:
                 self.signal(action)
-            else:
+            elif cls is Send:
                 self.out.append(self.complete(action, None))
+            else:
+                self.out.append(action)
 
     def forward(self) -> None:
         epref = self.params.get("epref")
@@ -310,28 +333,37 @@ class _Run:
     def record_party(self, p: Machine, step: Step) -> None:
         self.party_ran = True
         self.steps.append(step)
+        self.live_delta += (step.after in _LIVE) - (step.before in _LIVE)
         for action in step.actions:
-            done = self.complete(action, p)
-            if isinstance(done, Send) and done.message in _LAST_PARTY_MESSAGES and not step.answered:
-                self.party_sends.append(done)
-            self.out.append(done)
-        if p.state == self.call.party_table.initial:
+            if action.__class__ is Send:
+                done = self.complete(action, p)
+                if done.message in _LAST_PARTY_MESSAGES and not step.answered:
+                    self.party_sends.append(done)
+                self.out.append(done)
+            else:
+                self.out.append(action)
+        if p._state == self.call.party_table.initial:
             self.call.parties.pop(p.instance, None)
 
     def complete(self, action: Action, p: Machine | None) -> Action:
         """Add what the caller needs to a message: to a STATUS the call state, endpoint reference and
         endpoint state; to the call's establishment messages of a point-to-multipoint call the
         endpoint reference of its first party (Q.2971: mandatory there)."""
-        if not isinstance(action, Send):
+        if action.__class__ is not Send:
             return action
         c = self.call
-        if action.message in _NAMED_BY_FIRST_PARTY and c.multipoint and c.first_epref is not None:
-            ies = dict(action.ies)
-            if "endpoint_reference" not in ies:
-                ies["endpoint_reference"] = c.first_epref
-                return replace(action, ies=tuple(ies.items()))
+        message = action.message
+        if message in _NAMED_BY_FIRST_PARTY:
+            if c.multipoint and c.first_epref is not None:
+                ies = dict(action.ies)
+                if "endpoint_reference" not in ies:
+                    ies["endpoint_reference"] = c.first_epref
+                    new = object.__new__(Send)   # replace(action, ies=...) without its per-call machinery
+                    new.__dict__.update(action.__dict__)
+                    new.__dict__["ies"] = tuple(ies.items())
+                    return new
             return action
-        if action.message != ev.STATUS:
+        if message != ev.STATUS:
             return action
         ies = dict(action.ies)
         ies.setdefault("call_state", self.call.machine.code)
@@ -344,9 +376,13 @@ class _Run:
 
     def last_party_rule(self) -> None:
         c = self.call
-        if not (self.party_ran and c.multipoint and self.live_before > 0):
+        if not (self.party_ran and c.multipoint):
             return
-        if c.live_parties() or not c.machine.accepts(ev.PARTIES_NONE_LEFT):
+        live_after = c.live_count()
+        # every party state change of the event went through record_party, so the count before it is:
+        if live_after - self.live_delta <= 0:
+            return
+        if live_after or not c.machine.accepts(ev.PARTIES_NONE_LEFT):
             return
         # Q.2971: the last party is not dropped with DROP PARTY / DROP PARTY ACK / ADD PARTY REJECT,
         # the call is cleared with RELEASE.

@@ -31,7 +31,7 @@ from __future__ import annotations
 import enum
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, Union
 
 from firmware.uni.machines.errors import (
@@ -40,6 +40,7 @@ from firmware.uni.machines.errors import (
     UNIProtocolError,
     UnknownEventError,
 )
+from firmware.uni.machines.events import ALIASES as _ALIASES
 from firmware.uni.machines.events import canonical
 from firmware.uni.machines.timers import COUNTED_TIMERS, EXPIRIES
 
@@ -315,6 +316,10 @@ class Table:
             if row.key in self._rows:
                 raise TableError(name, f"two rows for state {row.state} and event {row.event}")
             self._rows[row.key] = row
+        #: (state, event) -> (row, plan): the rows as Machine.handle runs them (see _plan)
+        self._plans: dict[tuple[str, str], tuple[Transition, tuple]] = {
+            key: (row, tuple(_plan(a) for a in row.actions)) for key, row in self._rows.items()}
+        self._codes = {s.name: s.code for s in self.states}
 
     def _check_row(self, row: Transition) -> None:
         where = f"row ({row.state}, {row.event})"
@@ -497,7 +502,7 @@ class Machine:
 
     @property
     def code(self) -> int:
-        return self.table.state_info(self._state).code
+        return self.table._codes[self._state]
 
     @property
     def name(self) -> str:
@@ -528,36 +533,65 @@ class Machine:
 
     def accepts(self, event: str, /, **params: Any) -> bool:
         """True when ``event`` has a row in the current state (a timer must also be running)."""
-        event = canonical(event)
-        kind = self.table.kind(event)
+        event = _ALIASES.get(event, event)
+        table = self.table
+        kind = table.events.get(event)
         if kind is None:
             return False
-        if kind is EventKind.TIMER and event not in self.running:
+        if kind is _TIMER and event not in self.running:
             return False
-        return self.table.lookup(self._state, self.refine(event, params)) is not None
+        matched = self.refine(event, params) if event in table.refinements else event
+        return (self._state, matched) in table._rows
 
     def handle(self, event: str, /, **params: Any) -> Step:
         """Apply ``event``; return the step. Raises :class:`UNIProtocolError` (state unchanged) for a
         primitive, timer or internal event with no row; answers a message with no row."""
-        _check_params(params)
-        event = canonical(event)
-        kind = self.table.kind(event)
+        if params:
+            _check_params(params)
+        table = self.table
+        event = _ALIASES.get(event, event)
+        kind = table.events.get(event)
         if kind is None:
-            raise UnknownEventError(self.table.name, self._state, event)
-        if kind is EventKind.TIMER and event not in self.running:
-            raise UNIProtocolError(self.table.name, self._state, event, reason=f"timer {event} is not running")
-        matched = self.refine(event, params)
-        row = self.table.lookup(self._state, matched)
-        if row is None:
+            raise UnknownEventError(table.name, self._state, event)
+        if kind is _TIMER and event not in self.running:
+            raise UNIProtocolError(table.name, self._state, event, reason=f"timer {event} is not running")
+        matched = self.refine(event, params) if event in table.refinements else event
+        found = table._plans.get((self._state, matched))
+        if found is None:
             return self.reject(event, _matched=matched, **params)
-        if kind is EventKind.TIMER:
+        row, plan = found
+        if kind is _TIMER:
             del self.running[event]
             self._expiries[event] += 1
-        actions = tuple(self._apply(self._resolve(a, params)) for a in row.actions)
-        if kind is EventKind.MESSAGE or kind is EventKind.PRIMITIVE:
+        instance = self.instance
+        actions = []
+        for action, how in plan:
+            if how is _DYNAMIC:
+                action = self._resolve(action, params)
+            elif how is _WITH_INSTANCE and instance is not None:
+                action = _with(action, instance)
+            # _AS_IS: the table's own object (no placeholder, no instance field to set)
+            cls = action.__class__
+            if cls is Send:
+                if not action.retransmit:
+                    self.sent[action.message] = action
+            elif cls is StartTimer:
+                self.running[action.timer] = action.seconds
+                if not action.retry:
+                    self._expiries[action.timer] = 0
+            elif cls is StopTimer:
+                self.running.pop(action.timer, None)
+                self._expiries[action.timer] = 0
+            elif cls is CountCause:
+                if action.cause is not None:
+                    self.cause_counts[action.cause] += 1
+            elif cls is Discard:
+                self.discards[action.reason] += 1
+            actions.append(action)
+        if kind is _MESSAGE or kind is _PRIMITIVE:
             self.received[event] = dict(params)
         before, self._state = self._state, row.next_state
-        return Step(self.table.name, before, event, matched, row.next_state, actions, row.clause)
+        return _make_step(table.name, before, event, matched, row.next_state, tuple(actions), row.clause, False)
 
     def reject(self, event: str, /, _matched: str | None = None, _reason: str | None = None,
                **params: Any) -> Step:
@@ -592,23 +626,23 @@ class Machine:
         return value
 
     def _resolve(self, action: Action, params: Mapping[str, Any]) -> Action:
-        if isinstance(action, Send):
-            ies = tuple((k, v) for k, v in ((k, self._value(v, params)) for k, v in action.ies)
-                        if v is not None)
-            return replace(action, cause=self._value(action.cause, params), ies=ies, instance=self.instance)
-        if isinstance(action, Retransmit):
+        cls = action.__class__
+        if cls is Send:
+            ies = tuple((k, v) for k, v in ((k, self._value(v, params)) for k, v in action.ies) if v is not None)
+            return _copy(action, cause=self._value(action.cause, params), ies=ies, instance=self.instance)
+        if cls is Retransmit:
             prev = self.sent.get(action.message)
             if prev is None:
                 return Send(action.message, instance=self.instance, retransmit=True)
-            return replace(prev, retransmit=True)
-        if isinstance(action, Indicate):
-            return replace(action, cause=self._value(action.cause, params), instance=self.instance)
-        if isinstance(action, (StartTimer, StopTimer)):
-            return replace(action, instance=self.instance)
-        if isinstance(action, CountCause):
+            return _copy(prev, retransmit=True)
+        if cls is Indicate:
+            return _copy(action, cause=self._value(action.cause, params), instance=self.instance)
+        if cls is StartTimer or cls is StopTimer:
+            return _copy(action, instance=self.instance)
+        if cls is CountCause:
             return CountCause(self._value(action.cause, params))
-        if isinstance(action, Signal):
-            return replace(action, cause=self._value(action.cause, params))
+        if cls is Signal:
+            return _copy(action, cause=self._value(action.cause, params))
         return action
 
     def _apply(self, action: Action) -> Action:
@@ -633,12 +667,79 @@ class Machine:
 
 
 def _check_params(params: Mapping[str, Any]) -> None:
-    for name, (lo, hi) in _RANGES.items():
-        value = params.get(name)
-        if value is None:
+    for name, value in params.items():
+        bounds = _RANGES.get(name)
+        if bounds is None or value is None:
             continue
-        if not isinstance(value, int) or isinstance(value, bool) or not lo <= value <= hi:
+        lo, hi = bounds
+        if value.__class__ is not int and (not isinstance(value, int) or isinstance(value, bool)):
             raise ParameterError(name, value, f"an integer in {lo}..{hi}")
+        if not lo <= value <= hi:
+            raise ParameterError(name, value, f"an integer in {lo}..{hi}")
+
+
+# ---- how Machine.handle runs a row's actions ----------------------------------------------------------
+#
+# A row's actions are resolved against the event (placeholders) and tagged with the machine's instance
+# (Machine._resolve). Most actions of most rows have no placeholder: their resolved form only differs
+# from the table's object by the instance, so the table plans each action once (Table._plans):
+# _AS_IS (the object itself: nothing to resolve, no instance field), _WITH_INSTANCE (a copy with the
+# instance set, or the object itself for a machine with no instance), _DYNAMIC (the general _resolve).
+
+_AS_IS, _WITH_INSTANCE, _DYNAMIC = "as is", "with instance", "dynamic"
+_TIMER, _MESSAGE, _PRIMITIVE = EventKind.TIMER, EventKind.MESSAGE, EventKind.PRIMITIVE
+
+
+def _static(value: Any) -> bool:
+    return not isinstance(value, (FromEvent, Recall, _StateCode))
+
+
+def _plan(action: Action) -> tuple[Action, str]:
+    """(action, how) for one action of a row; see above. The planned object equals what
+    Machine._resolve makes of it for a machine with no instance (tests check every row)."""
+    cls = action.__class__
+    if cls is Send:
+        if action.instance is None and _static(action.cause) and all(_static(v) and v is not None
+                                                                     for _, v in action.ies):
+            return action, _WITH_INSTANCE
+        return action, _DYNAMIC
+    if cls is Indicate:
+        return (action, _WITH_INSTANCE) if action.instance is None and _static(action.cause) else (action, _DYNAMIC)
+    if cls is StartTimer or cls is StopTimer:
+        return (action, _WITH_INSTANCE) if action.instance is None else (action, _DYNAMIC)
+    if cls is CountCause or cls is Signal:
+        return (action, _AS_IS) if _static(action.cause) else (action, _DYNAMIC)
+    if cls is Discard or cls is Forward:
+        return action, _AS_IS
+    return action, _DYNAMIC  # Retransmit: depends on what the machine sent last
+
+
+def _with(action: Action, instance: int) -> Action:
+    """``replace(action, instance=instance)`` without dataclasses' per-call machinery (the frozen
+    dataclass's fields copied as they are, ``instance`` set)."""
+    new = object.__new__(action.__class__)
+    d = new.__dict__
+    d.update(action.__dict__)
+    d["instance"] = instance
+    return new
+
+
+def _copy(action: Action, **changes: Any) -> Action:
+    """``dataclasses.replace`` for the frozen action classes (no field has a default factory or an
+    ``__post_init__``): the fields copied, ``changes`` set."""
+    new = object.__new__(action.__class__)
+    d = new.__dict__
+    d.update(action.__dict__)
+    d.update(changes)
+    return new
+
+
+def _make_step(machine: str, before: str, event: str, matched: str, after: str, actions: tuple, clause: str,
+               answered: bool) -> "Step":
+    step = object.__new__(Step)
+    step.__dict__.update(machine=machine, before=before, event=event, matched=matched, after=after,
+                         actions=actions, clause=clause, answered=answered)
+    return step
 
 
 @dataclass

@@ -10,8 +10,8 @@ from firmware.endpoint import EndpointError, RootEndpoint
 from firmware.switch import channel_pair
 from firmware.switch.interface import UniInterface, message_event
 from firmware.uni import builders as B
-from firmware.uni.constants import UserPlaneConfiguration
-from firmware.uni.ies import BroadbandBearerCapabilityIE, CallingPartyNumberIE, EndpointReferenceIE
+from firmware.uni import access
+from firmware.uni.constants import IEId
 from firmware.uni.machines import Timers
 from hw.clock import Clock
 
@@ -49,9 +49,10 @@ def test_setup_is_point_to_multipoint_with_endpoint_reference_0() -> None:
     clock.run_for(100)
     prim, _, setup = net.got[0]
     assert prim == "setup.indication"
-    assert setup.ie(BroadbandBearerCapabilityIE).up_config == UserPlaneConfiguration.POINT_TO_MULTIPOINT
-    assert setup.ie(EndpointReferenceIE).ref_value == 0 and setup.ie(EndpointReferenceIE).ref_flag == 0
-    assert setup.ie(CallingPartyNumberIE).address == ME
+    assert access.multipoint(setup)
+    epref = access.element(setup, IEId.ENDPOINT_REFERENCE)
+    assert access.endpoint_reference(setup) == 0 and access.field(epref, "ref_flag") == 0
+    assert access.field(access.element(setup, IEId.CALLING_PARTY_NUMBER), "address") == ME
     assert call.state == "U1"
     with pytest.raises(EndpointError):
         call.add_party(A2)                                  # not before the call is active (U1)

@@ -24,11 +24,12 @@ DELAY = 100            # one-way signalling delay in cell slots (283 us at OC-3c
 
 class Bed:
     def __init__(self, ports: int = 16, *, config: SwitchConfig | None = None, timers: Timers | None = None,
-                 data: bool = False, delay: int = DELAY, fabric_config: FabricConfig | None = None) -> None:
+                 data: bool = False, delay: int = DELAY, fabric_config: FabricConfig | None = None,
+                 codec: str = "fast") -> None:
         self.clock = Clock("OC-3c")
         self.fabric = Fabric(fabric_config or FabricConfig(ports=ports, vcs=256, leaves=512, buffers=4096))
         self.config = config or SwitchConfig.uniform(ports, **({} if timers is None else {"timers": timers}))
-        self.pairs = [channel_pair(self.clock, delay, (f"switch:{i}", f"user:{i}")) for i in range(ports)]
+        self.pairs = [channel_pair(self.clock, delay, (f"switch:{i}", f"user:{i}"), codec=codec) for i in range(ports)]
         self.switch = ControlPlane(self.config, self.clock, self.fabric.regs, [a for a, _ in self.pairs])
         self.data = data
         self.leaves: dict[int, LeafEndpoint] = {}

@@ -10,7 +10,9 @@ from firmware.switch import InterfaceError, channel_pair
 from firmware.switch.channel import InMemoryChannel
 from firmware.switch.interface import UniInterface
 from firmware.uni import MessageIgnored
+from firmware.uni import access
 from firmware.uni import builders as B
+from firmware.uni import fastbuild as F
 from hw.clock import Clock
 
 A = B.aesa("39.840f.80.113744.0000.0000.0001.000000000001.00")
@@ -27,20 +29,22 @@ class Rec:
         self.seen.append((iface.clock.now, "closed", call.cref))
 
 
-def test_channel_delivers_after_its_delay_in_order_and_decoded() -> None:
+@pytest.mark.parametrize("codec", ["fast", "scapy"])
+def test_channel_delivers_after_its_delay_in_order_and_decoded(codec: str) -> None:
     clock = Clock("OC-3c")
-    a, b = channel_pair(clock, 7)
+    a, b = channel_pair(clock, 7, codec=codec)
     got, errors, taps = [], [], []
     b.attach(lambda m: got.append((clock.now, m)), lambda raw, err: errors.append((clock.now, err)))
     a.tap = lambda name, slot, octets: taps.append((slot, octets[5]))
-    a.send(B.Setup(1, called=A))
-    a.send(B.StatusEnquiry(1))
+    a.send(B.Setup(1, called=A))                          # a scapy message, a fast one: the same octets
+    a.send(F.StatusEnquiry(1))
     clock.run_until(3)
     a.send(b"\x08" * 9)                                   # not Q.2931: the receiver gets the typed error
     assert a.in_flight == 3
     clock.run_until(100)
-    assert [(t, type(m).__name__) for t, m in got] == [(7, "SetupMessage"), (7, "StatusEnquiryMessage")]
-    assert got[0][1].ie(0x70).address == A                # decoded from the octets, not the sender's object
+    assert [(t, access.message_type(m)) for t, m in got] == [(7, 0x05), (7, 0x75)]
+    assert all(access.is_fast(m) == (codec == "fast") for _, m in got)
+    assert access.called_address(got[0][1]) == A         # decoded from the octets, not the sender's object
     assert [(t, type(e)) for t, e in errors] == [(10, MessageIgnored)]
     assert taps == [(0, 0x05), (0, 0x75), (3, 0x08)]
     assert b.counters == {"delivered": 2, "decode_errors": 1} and a.counters["sent"] == 3 and a.in_flight == 0
