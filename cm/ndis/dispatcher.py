@@ -48,6 +48,7 @@ the call was closed under is still delivered to the client (its request is still
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
@@ -205,6 +206,7 @@ class Ndis:
 
     def __init__(self, *, clock: Callable[[], int] | None = None) -> None:
         self.clock = clock
+        self.handle_serials = itertools.count(1)  # the numbers reports give this instance's handles
         self.cpu: Processor = CPU
         self.observers: list[NdisObserver] = []
         self.counters: Counter[str] = Counter()

@@ -116,7 +116,8 @@ class Operation:
 
 
 class NdisHandle:
-    """Base of the handles NDIS hands out: identity, a serial number for reports, and ``ndis``, the
+    """Base of the handles NDIS hands out: identity, a serial number for reports (counted per NDIS
+    instance, so that a run reports the same numbers whatever ran before it), and ``ndis``, the
     dispatcher that made it (a handle from another NDIS instance is refused)."""
 
     __slots__ = ("ndis", "serial", "__weakref__")
@@ -125,7 +126,7 @@ class NdisHandle:
 
     def __init__(self, ndis: Any) -> None:
         self.ndis = ndis
-        self.serial = next(NdisHandle._serials)
+        self.serial = next(getattr(ndis, "handle_serials", NdisHandle._serials))
 
     @property
     def valid(self) -> bool:

@@ -36,6 +36,8 @@ from hw.errors import FieldError
 
 
 def _check(struct: str, name: str, value: Any, bits: int) -> None:
+    if value.__class__ is int and 0 <= value < (1 << bits):
+        return
     if isinstance(value, bool):
         value = int(value)
     if not isinstance(value, int) or not 0 <= value < (1 << bits):
@@ -43,9 +45,10 @@ def _check(struct: str, name: str, value: Any, bits: int) -> None:
 
 
 def _check_ints(obj: Any, widths: dict[str, int]) -> None:
-    struct = type(obj).__name__
     for name, bits in widths.items():
-        _check(struct, name, getattr(obj, name), bits)
+        value = getattr(obj, name)
+        if value.__class__ is not int or not 0 <= value < (1 << bits):
+            _check(type(obj).__name__, name, value, bits)
 
 
 def _check_bytes(obj: Any, name: str, max_len: int) -> None:
@@ -831,6 +834,9 @@ class ATM_VPIVCI:
         _check_ints(self, {"Vpi": U32, "Vci": U32})
 
 
+_FLOW_WIDTHS: dict[int, dict[str, int]] = {}
+
+
 @dataclass(slots=True)
 class ATM_FLOW_PARAMETERS:
     """atm.h ATM_FLOW_PARAMETERS: one direction. Cell rates in cells per second, MaxSduSize in bytes,
@@ -857,10 +863,13 @@ class ATM_FLOW_PARAMETERS:
     Reserved3: int = 0
 
     def __post_init__(self) -> None:
-        widths = {f.name: U32 for f in fields(self)}
-        widths.update(RateIncreaseFactor=U8, RateDecreaseFactor=U8, ACRDecreaseTimeFactor=U16,
-                      MaximumCellsPerForwardRMCell=U8, MaximumForwardRMCellInterval=U8,
-                      CutoffDecreaseFactor=U8, Reserved1=U8)
+        widths = _FLOW_WIDTHS.get(0)
+        if widths is None:  # the field widths of the structure, worked out once
+            widths = {f.name: U32 for f in fields(self)}
+            widths.update(RateIncreaseFactor=U8, RateDecreaseFactor=U8, ACRDecreaseTimeFactor=U16,
+                          MaximumCellsPerForwardRMCell=U8, MaximumForwardRMCellInterval=U8,
+                          CutoffDecreaseFactor=U8, Reserved1=U8)
+            _FLOW_WIDTHS[0] = widths
         _check_ints(self, widths)
         if self.ServiceCategory not in (ATM_SERVICE_CATEGORY_CBR, ATM_SERVICE_CATEGORY_VBR,
                                         ATM_SERVICE_CATEGORY_UBR, ATM_SERVICE_CATEGORY_ABR):

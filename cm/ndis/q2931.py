@@ -88,6 +88,8 @@ from firmware.uni.constants import (AESA_OCTETS, SENDING_COMPLETE_INDICATION, TA
 from firmware.uni.contents import unknown_message_disposition
 from firmware.uni.decode import check_header_octets
 from firmware.uni.errors import UnknownMessageType
+from firmware.uni.fastcodec import FastMessage
+from firmware.uni.fastcodec import encode as fast_encode
 from firmware.uni.ie import InformationElement, is_recognised
 from firmware.uni.ies import (AALParametersIE, ATMTrafficDescriptorIE, BroadbandBearerCapabilityIE,
                               BroadbandHighLayerInformationIE, BroadbandLowLayerInformationIE,
@@ -243,6 +245,12 @@ def _address_fields(addr: ATM_ADDRESS, where: str) -> tuple[bytes | str, int, in
                                      clause="Q.2931 4.5.11; E.164 6.1: at most 15 digits")
         return digits.decode("ascii"), NumberingPlan.E164, NumberType.INTERNATIONAL
     raise CallParameterError(f"{where}.AddressType", addr.AddressType, "ATM_NSAP (0) or ATM_E164 (1)")
+
+
+def party_number_fields(addr: ATM_ADDRESS, where: str = "ATM_ADDRESS") -> tuple[bytes | str, int, int]:
+    """(address, numbering plan, type of number) of a Called or Calling party number for ``addr``, as any
+    message builder takes them (Q.2931 4.5.11/4.5.13)."""
+    return _address_fields(addr, where)
 
 
 def called_party_ie(addr: ATM_ADDRESS, where: str = "ATM_ADDRESS") -> CalledPartyNumberIE:
@@ -1320,7 +1328,9 @@ def _as_message(msg: object) -> Q2931:
     errors here: such elements are kept raw, as received."""
     if isinstance(msg, (bytes, bytearray)):
         data = bytes(msg)
-    elif isinstance(msg, Q2931) or hasattr(msg, "message_type") and hasattr(msg, "ies"):
+    elif isinstance(msg, FastMessage):
+        data = fast_encode(msg)
+    elif isinstance(msg, Q2931):
         data = bytes(msg)
     else:
         raise FieldError("msg", msg, "a Q.2931 message (scapy, fast codec or bytes)")
@@ -1554,5 +1564,6 @@ __all__ = ["BLLI_L2_MODE_EXT", "BLLI_L2_MODE_NORMAL", "BLLI_L3_MODE_EXT", "BLLI_
            "UniElements", "aal_from_ie", "aal_ie", "add_party", "address_from_ie", "atm_cause_from_ie",
            "bearer_capability_ie", "bearer_from_ie", "bhli_ie", "blli_from_ie", "blli_ie", "called_party_ie",
            "calling_party_ie", "cause_ie", "connection_id_from_ie", "connection_identifier_ie", "flowspec_from_flow",
-           "from_uni", "lij_call_id_ie", "qos_ie", "raw_ie", "received_category", "setup", "to_uni",
+           "from_uni", "lij_call_id_ie", "party_number_fields", "qos_ie", "raw_ie", "received_category", "setup",
+           "to_uni",
            "traffic_descriptor_ie", "traffic_from_ie", "transit_network_ie"]

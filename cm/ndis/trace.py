@@ -37,13 +37,48 @@ def _short(path: str) -> str:
     return path if rel.startswith("..") else rel
 
 
+#: Code of the drivers' deferred-call dispatchers (see :func:`dispatcher`), and the call sites of the
+#: deferred calls they are running (innermost last).
+_DISPATCHERS: set = set()
+_ORIGINS: list[Location] = []
+
+
+def dispatcher(function: Callable) -> Callable:
+    """Mark a driver function that makes NDIS calls queued earlier (a driver never calls NDIS holding
+    its own lock: it queues the call and makes it after the release). An NDIS call made from it is
+    reported at the place it was queued - given to :func:`origin` by the dispatcher - not at the
+    dispatcher's loop."""
+    _DISPATCHERS.add(getattr(function, "__func__", function).__code__)
+    return function
+
+
+def call_site(skip: int = 1) -> Location:
+    """Where the caller of the function calling this was (``skip`` more frames up): what a driver
+    records when it queues an NDIS call."""
+    frame = sys._getframe(skip + 1)
+    return Location(frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_qualname)
+
+
+def push_origin(location: Location) -> None:
+    """A dispatcher starts running a deferred call queued at ``location``."""
+    _ORIGINS.append(location)
+
+
+def pop_origin() -> None:
+    _ORIGINS.pop()
+
+
 def caller_location(skip: int = 1) -> Location:
-    """The innermost stack frame outside the NDIS model (cm/ndis) and the rule checker (cm/rules)."""
+    """The innermost stack frame outside the NDIS model (cm/ndis) and the rule checker (cm/rules); when
+    that frame is a driver's dispatcher of deferred calls, the place the call was queued."""
     frame = sys._getframe(skip)
     while frame is not None:
-        filename = frame.f_code.co_filename
+        code = frame.f_code
+        filename = code.co_filename
         if not filename.startswith(MACHINERY_DIRS):
-            return Location(filename, frame.f_lineno, frame.f_code.co_qualname)
+            if _ORIGINS and code in _DISPATCHERS:
+                return _ORIGINS[-1]
+            return Location(filename, frame.f_lineno, code.co_qualname)
         frame = frame.f_back
     return UNKNOWN
 

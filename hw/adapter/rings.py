@@ -61,6 +61,14 @@ class DescriptorLayout:
                     raise FieldError(f"{self.name}.{f.name}", f.name, "a field name unique in the descriptor")
                 index[f.name] = (w, f)
         object.__setattr__(self, "_index", index)
+        # the same declaration as flat tables, for the per-descriptor paths (read, update): per word
+        # (position in the layout, offset, octets, its fields as (name, lsb, mask)), per field (its word's
+        # position, lsb, mask, named values)
+        words = tuple((k, w.offset, w.octets, tuple((f.name, f.lsb, f.mask) for f in w.fields))
+                      for k, w in enumerate(self.words))
+        object.__setattr__(self, "_words", words)
+        object.__setattr__(self, "_fields", {f.name: (k, f.lsb, f.mask, f.values, f)
+                                             for k, w in enumerate(self.words) for f in w.fields})
 
     def _lookup(self, name: str) -> tuple[Register, Field]:
         try:
@@ -77,13 +85,19 @@ class DescriptorLayout:
     def pack(self, **values: int | str) -> bytes:
         """The descriptor's octets with the given fields (others 0). Named values are accepted for
         fields that declare them (e.g. ``ERR="CRC"``)."""
-        words = {w.name: 0 for w in self.words}
+        fields = self._fields  # type: ignore[attr-defined]
+        words = [0] * len(self.words)
         for name, value in values.items():
-            w, f = self._lookup(name)
-            words[w.name] |= self._field_value(f, value) << f.lsb
+            entry = fields.get(name)
+            if entry is None:
+                self._lookup(name)  # raises, naming the known fields
+            k, lsb, mask, _, f = entry
+            if value.__class__ is not int or not 0 <= value <= mask:
+                value = self._field_value(f, value)
+            words[k] |= value << lsb
         out = bytearray(self.octets)
-        for w in self.words:
-            out[w.offset:w.offset + w.octets] = words[w.name].to_bytes(w.octets, "little")
+        for k, offset, n, _ in self._words:  # type: ignore[attr-defined]
+            out[offset:offset + n] = words[k].to_bytes(n, "little")
         return bytes(out)
 
     def unpack(self, octets: bytes) -> dict[str, int]:
@@ -91,11 +105,37 @@ class DescriptorLayout:
         if len(octets) != self.octets:
             raise FieldError(f"{self.name} descriptor", f"{len(octets)} octets", f"{self.octets} octets")
         out: dict[str, int] = {}
-        for w in self.words:
-            word = int.from_bytes(octets[w.offset:w.offset + w.octets], "little")
-            for f in w.fields:
-                out[f.name] = (word >> f.lsb) & f.mask
+        frm = int.from_bytes
+        for _, offset, n, fields in self._words:  # type: ignore[attr-defined]
+            word = frm(octets[offset:offset + n], "little")
+            for name, lsb, mask in fields:
+                out[name] = (word >> lsb) & mask
         return out
+
+    def merge(self, octets: bytes, **values: int | str) -> bytes:
+        """``octets`` of a descriptor with the given fields replaced, every other bit kept: what
+        :meth:`update` leaves in memory, computed on a copy (the adapter reads a descriptor once and
+        writes it back once)."""
+        fields = self._fields  # type: ignore[attr-defined]
+        by_word: dict[int, list[tuple[int, int, int]]] = {}
+        for name, value in values.items():
+            entry = fields.get(name)
+            if entry is None:
+                self._lookup(name)
+            k, lsb, mask, _, f = entry
+            if value.__class__ is not int or not 0 <= value <= mask:
+                value = self._field_value(f, value)
+            by_word.setdefault(k, []).append((lsb, mask, value))
+        out = bytearray(octets)
+        for k, offset, n, _ in self._words:  # type: ignore[attr-defined]
+            changes = by_word.get(k)
+            if changes is None:
+                continue
+            word = int.from_bytes(out[offset:offset + n], "little")
+            for lsb, mask, v in changes:
+                word = (word & ~(mask << lsb)) | (v << lsb)
+            out[offset:offset + n] = word.to_bytes(n, "little")
+        return bytes(out)
 
     def _field_value(self, f: Field, value: int | str) -> int:
         if isinstance(value, str):
@@ -116,18 +156,25 @@ class DescriptorLayout:
 
     def update(self, mem: HostMemory, address: int, *, who: str = "cpu", **values: int | str) -> None:
         """Read-modify-write of the words holding the given fields (other fields keep their value),
-        one word access per word touched, as hardware writes back a status word."""
-        by_word: dict[str, list[tuple[Field, int]]] = {}
+        one word access per word touched, in the layout's order, as hardware writes back a status word."""
+        fields = self._fields  # type: ignore[attr-defined]
+        by_word: dict[int, list[tuple[int, int, int]]] = {}
         for name, value in values.items():
-            w, f = self._lookup(name)
-            by_word.setdefault(w.name, []).append((f, self._field_value(f, value)))
-        for w in self.words:
-            if w.name not in by_word:
+            entry = fields.get(name)
+            if entry is None:
+                self._lookup(name)  # raises, naming the known fields
+            k, lsb, mask, named, f = entry
+            if value.__class__ is not int or not 0 <= value <= mask:
+                value = self._field_value(f, value)
+            by_word.setdefault(k, []).append((lsb, mask, value))
+        for k, offset, n, _ in self._words:  # type: ignore[attr-defined]
+            changes = by_word.get(k)
+            if changes is None:
                 continue
-            word = mem.read_uint(address + w.offset, w.octets, who=who)
-            for f, v in by_word[w.name]:
-                word = (word & ~(f.mask << f.lsb)) | (v << f.lsb)
-            mem.write_uint(address + w.offset, w.octets, word, who=who)
+            word = mem.read_uint(address + offset, n, who=who)
+            for lsb, mask, v in changes:
+                word = (word & ~(mask << lsb)) | (v << lsb)
+            mem.write_uint(address + offset, n, word, who=who)
 
     # -- documentation -------------------------------------------------------------------------
     def markdown(self) -> str:

@@ -26,6 +26,7 @@ Receive (:class:`RxEngine`)
 
 from __future__ import annotations
 
+from collections import Counter as _Tally
 from collections import deque
 from typing import Callable, NamedTuple
 
@@ -215,32 +216,32 @@ class TxEngine:
     def _fetch_frame(self, ring: _Ring) -> bool:
         """Take one whole frame from ``ring``; False when nothing more can be taken now."""
         size, base = ring.size, ring.base
-        descs: list[tuple[int, int, dict[str, int]]] = []
+        descs: list[tuple[int, int, dict[str, int], bytes]] = []  # (index, address, fields, octets)
         i = ring.head
         while True:
             if i == ring.tail:
                 return False  # the driver has not posted the frame's EOP descriptor yet
             addr = base + i * TX_DESC.octets
             try:
-                d = TX_DESC.read(self.mem, addr, who="dma")
+                raw = self.mem.read(addr, TX_DESC.octets, who="dma")
             except DmaError as exc:
                 self._fault(ring, DmaFault("tx", ring.index, i, exc.address, str(exc)))
                 return False
+            d = TX_DESC.unpack(raw)
             if not d["OWN"]:
                 self._fault(ring, DescriptorFault("tx", ring.index, i, addr,
                                                   "OWN = 0 between HEAD and TAIL (not handed to the adapter)"))
                 return False
-            descs.append((i, addr, d))
+            descs.append((i, addr, d, raw))
             i = ring_next(i, size)
             if d["EOP"]:
                 break
         status, cells = self._frame_cells(ring, descs)
         if status is None:
             return False  # waits for room, or faulted
-        for index, addr, _ in descs:
-            try:
-                TX_DESC.update(self.mem, addr, who="dma", STATUS=status, DONE=1)
-                TX_DESC.update(self.mem, addr, who="dma", OWN=0)
+        for index, addr, _, raw in descs:
+            try:  # the write-back: STATUS and DONE set, OWN cleared, in one descriptor write
+                self.mem.write(addr, TX_DESC.merge(raw, STATUS=status, DONE=1, OWN=0), who="dma")
             except DmaError as exc:  # the ring memory was freed under the adapter
                 self._fault(ring, DmaFault("tx", ring.index, index, exc.address, str(exc)))
                 return False
@@ -267,8 +268,8 @@ class TxEngine:
         v = self.vcs
         vc = descs[0][2]["VC"]
         last = descs[-1][2]
-        total = sum(d["LEN"] for _, _, d in descs)
-        if any(d["VC"] != vc for _, _, d in descs):
+        total = sum(d["LEN"] for _, _, d, _ in descs)
+        if any(d["VC"] != vc for _, _, d, _ in descs):
             return TX_STATUS["MIXED_VC"], None
         if vc >= v.count:
             return TX_STATUS["BAD_VC"], None
@@ -289,7 +290,7 @@ class TxEngine:
             self.blocked = True
             return None, None
         parts = []
-        for index, _, d in descs:
+        for index, _, d, _ in descs:
             try:
                 parts.append(self.mem.read(d["ADDR"], d["LEN"], who="dma"))
             except DmaError as exc:
@@ -447,49 +448,65 @@ class RxEngine:
         n = cells.shape[0]
         if n == 0:
             return
-        self.cnt.add("RX_PHY_CELLS", n)
+        g, ix = self.cnt.g, COUNTER_INDEX
+        g[ix["RX_PHY_CELLS"]] += np.uint64(n)
         before = self.hec.counters
         work = np.ascontiguousarray(cells).copy()
         keep = self.hec.receive_mask(work)
         after = self.hec.counters
-        self.cnt.add("RX_HEC_DISCARDS", after.discarded - before.discarded)
-        self.cnt.add("RX_HEC_CORRECTED", after.corrected - before.corrected)
-        work, slots = work[keep], slots[keep]
+        if after.discarded != before.discarded or after.corrected != before.corrected:
+            self.cnt.add("RX_HEC_DISCARDS", after.discarded - before.discarded)
+            self.cnt.add("RX_HEC_CORRECTED", after.corrected - before.corrected)
+        if not keep.all():
+            work, slots = work[keep], slots[keep]
         o0, o3 = work[:, 0], work[:, 3]
         keys = header_keys(work)
         # idle cells (00 00 00 01, I.432.1 4.5.1) and unassigned cells (VPI 0, VCI 0, CLP 0, any GFC and
         # PTI: I.361 Table 2) belong to no VC; both have VPI 0 and VCI 0
         idle = (keys == 0) & (((o3 & 1) == 0) | (o0 == 0))
-        self.cnt.add("RX_IDLE_CELLS", int(idle.sum()))
         if idle.any():
+            self.cnt.add("RX_IDLE_CELLS", int(idle.sum()))
             work, slots, keys = work[~idle], slots[~idle], keys[~idle]
         if work.shape[0] == 0:
             return
         pti = (work[:, 3] >> 1) & 0x7
         cam = self.cam
-        vc = np.array([cam.get(k, -1) for k in keys.tolist()], np.int64)
+        vc_list = [cam.get(k, -1) for k in keys.tolist()]
+        vc = np.array(vc_list, np.int64)
         known = vc >= 0
-        self.cnt.add("RX_UNKNOWN_VC", int((~known).sum()))
-        aal = np.where(known, self.vcs.aal[np.where(known, vc, 0)], 0)
+        aal = self.vcs.aal[np.where(known, vc, 0)]
+        aal = np.where(known, aal, 0)
         oam = known & (aal == AAL5) & (pti >= 4)  # PTI 1xx: F5 OAM, RM, reserved (I.361 2.2.4)
-        self.cnt.add("RX_OAM_CELLS", int(oam.sum()))
         accept = known & ~oam
-        self.cnt.add("RX_CELLS", int(accept.sum()))
-        np.add.at(self.cnt.vc[:, VC_COUNTER_INDEX["RX_CELLS"]], vc[accept], np.uint64(1))
+        n_unknown, n_oam = vc_list.count(-1), int(oam.sum())
+        if n_unknown:
+            self.cnt.add("RX_UNKNOWN_VC", n_unknown)
+        if n_oam:
+            self.cnt.add("RX_OAM_CELLS", n_oam)
+        n_accept = work.shape[0] - n_unknown - n_oam
+        if n_accept:
+            g[ix["RX_CELLS"]] += np.uint64(n_accept)
+            col = self.cnt.vc[:, VC_COUNTER_INDEX["RX_CELLS"]]
+            for v, k in _Tally(vc[accept].tolist()).items():
+                col[v] += np.uint64(k)
 
         items: list[RxItem] = []
         order = 0
         raw = accept & (aal == AAL0)
-        for i in np.flatnonzero(raw):
-            rec = work[i, :4].tobytes() + work[i, 5:].tobytes()
-            items.append(RxItem(int(slots[i]), order, int(vc[i]), rec, 1, 0, 0, int(work[i, 3] & 1), None))
-            order += 1
+        if raw.any():
+            for i in np.flatnonzero(raw):
+                rec = work[i, :4].tobytes() + work[i, 5:].tobytes()
+                items.append(RxItem(int(slots[i]), order, int(vc[i]), rec, 1, 0, 0, int(work[i, 3] & 1), None))
+                order += 1
         five = accept & (aal == AAL5)
-        if five.any():
+        if five.all():
+            items += self._reassemble(work, slots, now, order)
+        elif five.any():
             items += self._reassemble(work[five], slots[five], now, order)
         elif self.sar.timeout_slots is not None and self.pending_cells:
             items += self._reassemble(work[:0], slots[:0], now, order)
-        items.sort(key=lambda it: (it.slot, it.order))
+        if len(items) > 1:
+            items.sort(key=lambda it: (it.slot, it.order))
         for it in items:
             self._deliver(it)
 
@@ -560,17 +577,18 @@ class RxEngine:
             return None
         size, base, tail = ring.size, ring.base, ring.tail
         need = max(1, len(it.data))
-        plan: list[tuple[int, int, int, int]] = []  # (index, descriptor address, buffer address, take)
+        plan: list[tuple[int, int, int, int, bytes]] = []  # (index, descriptor address, buffer, take, octets)
         i, got = ring.head, 0
         while got < need or not plan:
             if i == tail:
                 return None
             addr = base + i * RX_DESC.octets
             try:
-                d = RX_DESC.read(self.mem, addr, who="dma")
+                raw = self.mem.read(addr, RX_DESC.octets, who="dma")
             except DmaError as exc:
                 self._fault(ring, DmaFault("rx", ring.index, i, exc.address, str(exc)))
                 return None
+            d = RX_DESC.unpack(raw)
             if not d["OWN"]:
                 self._fault(ring, DescriptorFault("rx", ring.index, i, addr,
                                                   "OWN = 0 between HEAD and TAIL (not posted to the adapter)"))
@@ -579,20 +597,20 @@ class RxEngine:
                 self._fault(ring, DescriptorFault("rx", ring.index, i, addr, "buffer SIZE 0"))
                 return None
             take = 0 if err else min(d["SIZE"], len(it.data) - got)
-            plan.append((i, addr, d["ADDR"], take))
+            plan.append((i, addr, d["ADDR"], take, raw))
             got += take if not err else need
             i = ring_next(i, size)
         pos = 0
         last = len(plan) - 1
-        for k, (index, addr, buf, take) in enumerate(plan):
+        vc = max(it.vc, 0)
+        for k, (index, addr, buf, take, raw) in enumerate(plan):
             try:
                 if take:
                     self.mem.write(buf, it.data[pos:pos + take], who="dma")
-                RX_DESC.update(self.mem, addr, who="dma", LEN=take, VC=max(it.vc, 0))
-                RX_DESC.update(self.mem, addr, who="dma", ERR=err, UU=it.uu, CPI=it.cpi, SOP=int(k == 0),
-                               EOP=int(k == last), CLP=it.clp, DONE=1)
-                RX_DESC.update(self.mem, addr, who="dma", SLOT=it.slot)
-                RX_DESC.update(self.mem, addr, who="dma", OWN=0)
+                # the write-back, in one descriptor write: LEN, VC, the status word with DONE, SLOT, OWN cleared
+                self.mem.write(addr, RX_DESC.merge(raw, LEN=take, VC=vc, ERR=err, UU=it.uu, CPI=it.cpi,
+                                                   SOP=int(k == 0), EOP=int(k == last), CLP=it.clp, DONE=1,
+                                                   SLOT=it.slot, OWN=0), who="dma")
             except DmaError as exc:
                 self._fault(ring, DmaFault("rx", ring.index, index, exc.address, str(exc)))
                 return None
