@@ -56,13 +56,21 @@ IF_NAME = 2
 IF_DESCRIPTION = 3
 IF_TSRESOL = 9
 IF_TSOFFSET = 14
+# Interface Statistics Block options (section 4.6).
+ISB_STARTTIME = 2
+ISB_ENDTIME = 3
+ISB_IFRECV = 4
+ISB_IFDROP = 5
+ISB_FILTERACCEPT = 6
+ISB_OSDROP = 7
+ISB_USRDELIV = 8
 
 #: if_tsresol of every interface written here: 10^-9 s, timestamps count nanoseconds (section 4.2).
 TSRESOL_NS = 9
 #: if_tsresol when the option is absent: 10^-6 s (section 4.2).
 TSRESOL_DEFAULT = 6
 #: Minimum Block Total Length of each block type: its fixed fields plus the 12 octets of section 3.1.
-MIN_BLOCK_OCTETS = {BLOCK_SHB: 28, BLOCK_IDB: 20, BLOCK_PB: 32, BLOCK_SPB: 16, BLOCK_EPB: 32}
+MIN_BLOCK_OCTETS = {BLOCK_SHB: 28, BLOCK_IDB: 20, BLOCK_PB: 32, BLOCK_SPB: 16, BLOCK_ISB: 24, BLOCK_EPB: 32}
 GENERAL_MIN_BLOCK_OCTETS = 12
 EPB_HEADER_OCTETS = 28  # type, length, interface, timestamp (2 words), captured and original lengths
 
@@ -294,6 +302,51 @@ class PcapngWriter(StreamWriter):
         head = self._epb.pack(BLOCK_EPB, total, interface, time_ns >> 32, time_ns & 0xFFFFFFFF, length, orig_len)
         self._file.write(b"".join((head, data, bytes(padded - length), options, self._u32.pack(total))))
         self.packets_written += 1
+
+    def write_interface_statistics(
+        self,
+        interface: int,
+        time_ns: int,
+        *,
+        start_ns: int | None = None,
+        end_ns: int | None = None,
+        received: int | None = None,
+        dropped: int | None = None,
+        filter_accepted: int | None = None,
+        comments: str | Iterable[str] = (),
+    ) -> None:
+        """One Interface Statistics Block (section 4.6) for ``interface`` at ``time_ns``: the capture's
+        start and end times (isb_starttime/isb_endtime), packets the interface received (isb_ifrecv),
+        dropped for lack of room (isb_ifdrop) and accepted by its filter (isb_filteraccept), each
+        written only when given, and comments (opt_comment). Readers that do not use statistics skip
+        the block (section 3.1)."""
+        self._interface(interface)
+        options: list[tuple[int, bytes]] = []
+        for code, value in ((ISB_STARTTIME, start_ns), (ISB_ENDTIME, end_ns), ("time", time_ns)):
+            if value is not None and not 0 <= value <= _U64_MAX:
+                raise CaptureFieldError("time_ns" if code == "time" else "start_ns/end_ns", value,
+                                        "0 <= time < 2**64 (a 64-bit count of nanoseconds)")
+            if value is not None and code != "time":
+                options.append((code, self._timestamp(value)))
+        for code, value, name in ((ISB_IFRECV, received, "received"), (ISB_IFDROP, dropped, "dropped"),
+                                  (ISB_FILTERACCEPT, filter_accepted, "filter_accepted")):
+            if value is None:
+                continue
+            if not 0 <= value <= _U64_MAX:
+                raise CaptureFieldError(name, value, "a 64-bit count")
+            options.append((code, struct.pack(self._bo + "Q", value)))
+        if isinstance(comments, str):
+            comments = (comments,)
+        options += [(OPT_COMMENT, _utf8("comment", c)) for c in comments]
+        body = self._u32.pack(interface) + self._timestamp(time_ns) + self._options(options)
+        if 12 + len(body) > MAX_BLOCK_OCTETS:
+            raise CaptureFieldError("comments", f"a block of {12 + len(body)} octets",
+                                    f"blocks of at most {MAX_BLOCK_OCTETS} octets")
+        self._write_block(BLOCK_ISB, body)
+
+    def _timestamp(self, time_ns: int) -> bytes:
+        """A timestamp as EPBs and ISB options carry it: upper then lower 32 bits (section 4.3)."""
+        return struct.pack(self._bo + "II", time_ns >> 32, time_ns & 0xFFFFFFFF)
 
     def _epb_rows(self, interface: int, times: np.ndarray, length: int, orig_len) -> np.ndarray:
         """A (k, W) uint8 array of k option-less EPBs carrying ``length`` octets each (uint64 ``times``),

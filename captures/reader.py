@@ -249,6 +249,10 @@ class CaptureReader:
             self._owns = False
             self.name = str(getattr(file, "name", "<stream>"))
         self.interfaces: list[Interface] = []
+        self._by_id: dict[tuple[int, int], Interface] = {}  # (section, id) -> interface: one probe a lookup
+        # The per-interface columns the vectorised run checks against, for the interfaces of the current
+        # section; made again only when an interface is added (so a run costs nothing per interface).
+        self._tables: _InterfaceTables | None = None
         self.skipped: Counter[str] = Counter()
         self._src = _Source(self._file)
         try:
@@ -261,10 +265,12 @@ class CaptureReader:
     # ------------------------------------------------------------------ public API
     def interface(self, section: int, interface_id: int) -> Interface:
         """The interface ``interface_id`` of ``section`` (once its IDB has been read)."""
-        for iface in self.interfaces:
-            if iface.section == section and iface.id == interface_id:
-                return iface
-        raise KeyError((section, interface_id))
+        return self._by_id[(section, interface_id)]
+
+    def _add_interface(self, iface: Interface) -> None:
+        self.interfaces.append(iface)
+        self._by_id[(iface.section, iface.id)] = iface
+        self._tables = None
 
     def __iter__(self) -> Iterator[Record]:
         return self.records()
@@ -276,6 +282,11 @@ class CaptureReader:
                 yield item
             else:
                 yield from item.records()
+
+    def items(self) -> Iterator[Record | RecordBatch]:
+        """The packets as the reader makes them: a :class:`RecordBatch` for each run of uniform packets,
+        a :class:`Record` for every other packet (no conversion either way)."""
+        return self._items
 
     def batches(self) -> Iterator[RecordBatch]:
         """The packets as numpy batches: each batch is one section and one captured length; runs of
@@ -357,7 +368,7 @@ class CaptureReader:
             self._fail(BadFieldError, 20, "linktype", f"0x{link:08x}: reserved bits set (Reserved3 or R)")
         linktype = link & 0xFFFF
         frac_ns = 1 if nanosecond else 1000
-        self.interfaces.append(Interface(0, 0, linktype, snaplen, None, None, 9 if nanosecond else 6, 0))
+        self._add_interface(Interface(0, 0, linktype, snaplen, None, None, 9 if nanosecond else 6, 0))
         head = struct.Struct(order + "IIII")
         src.pos += _pcap.FILE_HEADER_OCTETS
         while True:
@@ -440,6 +451,7 @@ class CaptureReader:
                                f"{src.octets(src.pos + 8, 4).hex()}, expected 1a2b3c4d in either byte order")
                 section += 1
                 ifaces, times = [], []
+                self._tables = None
             block_type, length = struct.unpack_from(order + "II", src.buf, src.pos)
             if section < 0:
                 self._fail(BadMagicError, start, "block_type", "a pcapng file begins with a Section Header Block")
@@ -454,7 +466,7 @@ class CaptureReader:
                 iface, resolution = self._read_idb(start, length, order, section, len(ifaces))
                 ifaces.append(iface)
                 times.append(resolution)
-                self.interfaces.append(iface)
+                self._add_interface(iface)
             elif block_type in (_ng.BLOCK_EPB, _ng.BLOCK_PB):
                 record = self._read_packet(start, block_type, length, order, section, ifaces, times)
                 yield record
@@ -619,10 +631,13 @@ class CaptureReader:
         ids = head[:, 2]
         known = ids < len(ifaces)
         per_row = np.where(known, ids, 0)  # an index into the per-interface tables below
-        snaps = np.array([i.snaplen for i in ifaces], dtype=np.int64)[per_row]
-        lows = np.array([min(t.min_ticks, _U64_MAX) for t in times], dtype=np.uint64)[per_row]
-        highs = np.array([max(t.max_ticks, 0) for t in times], dtype=np.uint64)[per_row]
-        vector = np.array([t.vector and t.min_ticks <= t.max_ticks for t in times], dtype=bool)[per_row]
+        if self._tables is None or self._tables.count != len(ifaces):
+            self._tables = _InterfaceTables.of(ifaces, times)
+        tables = self._tables
+        snaps = tables.snaplen[per_row]
+        lows = tables.low[per_row]
+        highs = tables.high[per_row]
+        vector = tables.vector[per_row]
         ticks = (head[:, 3].astype(np.uint64) << np.uint64(32)) | head[:, 4].astype(np.uint64)
         ok = (
             (head[:, 0] == _ng.BLOCK_EPB)
@@ -649,7 +664,7 @@ class CaptureReader:
             section=section,
             offset=src.offset + length * np.arange(m, dtype=np.int64),
             interface=ids.astype(np.uint32),
-            linktype=np.array([i.linktype for i in ifaces], dtype=np.uint16)[ids],
+            linktype=tables.linktype[ids],
             time_ns=time_ns,
             orig_len=head[:m, 6].astype(np.uint32),
             data=rows[:m, _ng.EPB_HEADER_OCTETS : _ng.EPB_HEADER_OCTETS + caplen].copy(),
@@ -670,6 +685,28 @@ _PCAP_MAGICS = {
     struct.pack("<I", _pcap.MAGIC_NS): ("<", True),
     struct.pack(">I", _pcap.MAGIC_NS): (">", True),
 }
+
+
+class _InterfaceTables(NamedTuple):
+    """Columns of the interfaces of a section, indexed by interface id: what a vectorised run checks."""
+
+    count: int
+    snaplen: np.ndarray  # int64
+    low: np.ndarray  # uint64: the smallest timestamp in ticks the reader keeps
+    high: np.ndarray  # uint64: the largest
+    vector: np.ndarray  # bool: the resolution has a vectorised conversion
+    linktype: np.ndarray  # uint16
+
+    @classmethod
+    def of(cls, ifaces: list[Interface], times: list[TimeResolution]) -> "_InterfaceTables":
+        return cls(
+            len(ifaces),
+            np.array([i.snaplen for i in ifaces], dtype=np.int64),
+            np.array([min(t.min_ticks, _U64_MAX) for t in times], dtype=np.uint64),
+            np.array([max(t.max_ticks, 0) for t in times], dtype=np.uint64),
+            np.array([t.vector and t.min_ticks <= t.max_ticks for t in times], dtype=bool),
+            np.array([i.linktype for i in ifaces], dtype=np.uint16),
+        )
 
 
 def _batch_of_one(rec: Record) -> RecordBatch:

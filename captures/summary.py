@@ -17,7 +17,9 @@ What is decoded:
   Length) and on VPI 0/VCI 5 decoded as SSCOP / Q.2931 like SunATM; type 3 records are single cells.
   ERF records carry no direction, only the capture port in flags bits 0-1: pass ``erf_port0="user"``
   (or ``"network"``) when port 0 holds what that side sent and port 1 the other side (a capture card on
-  a passive tap sees each fibre on its own port); otherwise the direction is unknown (None).
+  a passive tap sees each fibre on its own port); otherwise an interface written by
+  :class:`captures.recorder.Recorder` says in its description whose frames port 0 holds, and the
+  direction of other ERF records is unknown (None).
 - Consecutive ERF type 3 cells of one VC on one interface and port collapse into one summary (a run,
   ``cells`` > 1, with counts of end-of-frame, OAM, RM, CLP=1 and EFCI cells). Long runs of cells are
   read as numpy batches, without a Python object per cell.
@@ -44,6 +46,7 @@ from captures.errors import CaptureDecodeError
 from captures.linktypes.errors import LinkTypeDecodeError
 from captures.linktypes.sunatm import TRAFFIC_TYPES, carries_sscop
 from captures.reader import CaptureReader, Record, RecordBatch
+from captures.recorder import erf_port0_side
 from captures.records import (
     AAL5_MAX_SDU_OCTETS,
     ERF_CELL_OCTETS,
@@ -65,8 +68,9 @@ from firmware.sscop.errors import SSCOPDecodeError
 from firmware.sscop.layout import PDUType
 from firmware.uni import (CalledPartyNumberIE, CallingPartyNumberIE, CallStateIE, CauseIE, ConnectionIdentifierIE,
                           EndpointReferenceIE, EndpointStateIE, Q2931, UniDecodeError, decode_message)
+from firmware.uni import fastcodec as uni_fastcodec
 from firmware.uni.constants import (AESA_OCTETS, CAUSE_NAMES, HEADER_OCTETS, MESSAGE_NAMES, PROTOCOL_DISCRIMINATOR,
-                                    CallState, NumberingPlan, NumberType, PartyState)
+                                    CallState, IEId, NumberingPlan, NumberType, PartyState)
 from hw.aal5 import parse_cpcs_pdu
 from hw.errors import AtmemuError, DecodeError, FieldError
 
@@ -286,6 +290,47 @@ def _message_fields(msg: Q2931) -> dict[str, Any]:
     return out
 
 
+_ENDPOINT_REFERENCE, _CAUSE = int(IEId.ENDPOINT_REFERENCE), int(IEId.CAUSE)
+_ENDPOINT_STATE, _CALL_STATE = int(IEId.ENDPOINT_STATE), int(IEId.CALL_STATE)
+_CALLED, _CALLING = int(IEId.CALLED_PARTY_NUMBER), int(IEId.CALLING_PARTY_NUMBER)
+_CONNECTION = int(IEId.CONNECTION_IDENTIFIER)
+
+
+def _fast_message_fields(msg) -> dict[str, Any]:
+    """:func:`_message_fields` of a message the fast codec decoded (``firmware.uni.fastcodec``, proven to
+    decode as the scapy layers do), by the same rules: the first endpoint reference, every cause, the
+    last of the other elements."""
+    mt, call_ref, flag, _, ies = msg
+    out: dict[str, Any] = {
+        "message": MESSAGE_NAMES.get(mt, f"message type 0x{mt:02X}"),
+        "message_type": mt,
+        "call_ref": call_ref,
+        "call_ref_flag": flag,
+    }
+    causes = []
+    for ie in ies:
+        identifier, record = ie[0], ie[3]
+        if record is None:
+            continue
+        if identifier == _ENDPOINT_REFERENCE:
+            if "endpoint_ref" not in out:
+                out["endpoint_ref"], out["endpoint_ref_flag"] = record.ref_value, record.ref_flag
+        elif identifier == _CAUSE:
+            causes.append(int(record.cause_value))
+        elif identifier == _ENDPOINT_STATE:
+            out["endpoint_state"] = int(record.party_state)
+        elif identifier == _CALL_STATE:
+            out["call_state"] = int(record.call_state)
+        elif identifier == _CALLED:
+            out["called"] = _party_number(record)
+        elif identifier == _CALLING:
+            out["calling"] = _party_number(record)
+        elif identifier == _CONNECTION:
+            out["connection"] = (int(record.vpci), int(record.vci))
+    out["causes"] = tuple(causes)
+    return out
+
+
 def _lenient_message(payload: bytes) -> Q2931 | None:
     """The message header and IEs read leniently, to show what a refused message was; None when even
     the header is not there."""
@@ -297,8 +342,8 @@ def _lenient_message(payload: bytes) -> Q2931 | None:
         return None
 
 
-def _signalling(octets: bytes, offset: int) -> dict[str, Any]:
-    """The fields of one SSCOP PDU (``octets``, at ``offset`` in its record) and of the Q.2931 message
+def signalling_fields(octets: bytes, offset: int = 0) -> dict[str, Any]:
+    """The summary fields of one SSCOP PDU (``octets``, at ``offset`` in its record) and of the Q.2931 message
     of an SD: the strict decoders of firmware.sscop and firmware.uni (what firmware.saal.decode_signalling
     does, with the SSCOP hot-path codec, proven identical to the scapy layers)."""
     out: dict[str, Any] = {"kind": KIND_SSCOP}
@@ -318,6 +363,11 @@ def _signalling(octets: bytes, offset: int) -> dict[str, Any]:
         out["info"] = f"{len(pdu.payload)} octets of {'management ' if pdu.type == PDUType.MD else ''}data"
     if pdu.type != PDUType.SD:
         return out
+    try:  # the fast codec first; a message it refuses goes through scapy, for the error and a lenient read
+        out.update(_fast_message_fields(uni_fastcodec.decode(pdu.payload)))
+        return out
+    except UniDecodeError:
+        pass
     message = None
     try:
         message = decode_message(pdu.payload)
@@ -349,7 +399,7 @@ def _sunatm(data: bytes, out: dict[str, Any]) -> None:
         raise LinkTypeDecodeError(what, SUNATM_HEADER_OCTETS + AAL5_MAX_SDU_OCTETS, "SDU",
                                   f"oversized: {sdu} octets, an AAL5 SDU has at most {AAL5_MAX_SDU_OCTETS} (I.363.5)")
     if carries_sscop(traffic, vpi, vci):
-        out.update(_signalling(data[SUNATM_HEADER_OCTETS:], SUNATM_HEADER_OCTETS))
+        out.update(signalling_fields(data[SUNATM_HEADER_OCTETS:], SUNATM_HEADER_OCTETS))
     else:
         out["info"] = f"SunATM {TRAFFIC_TYPES[traffic]}, {sdu} octets"
 
@@ -413,7 +463,7 @@ def _erf(data: bytes, erf_port0: str | None, out: dict[str, Any]) -> None:
     if not sdu:
         raise LinkTypeDecodeError(what, n - 6, "Length", "0: the abort function, no SDU (I.363.5 9.2.2.2)")
     if (vpi, vci) == (SIGNALLING_VPI, SIGNALLING_VCI):
-        out.update(_signalling(sdu, cpcs))
+        out.update(signalling_fields(sdu, cpcs))
     else:
         out["info"] = f"AAL5 SDU {len(sdu)} octets" + (f" (UU {uu}, CPI {cpi})" if uu or cpi else "")
 
@@ -531,6 +581,20 @@ class _Summarizer:
         self.frame = 0
         self.run: _Run | None = None
         self.links: dict[tuple[int, int], str] = {}
+        self.port0: dict[tuple[int, int], str | None] = {}
+
+    def erf_port0_of(self, section: int, interface: int) -> str | None:
+        """``erf_port0`` as given, else what the interface's description says (an atmemu recording)."""
+        if self.erf_port0 is not None:
+            return self.erf_port0
+        key = (section, interface)
+        if key not in self.port0:
+            try:
+                description = self.rd.interface(section, interface).description
+            except KeyError:
+                description = None
+            self.port0[key] = erf_port0_side(description)
+        return self.port0[key]
 
     def link(self, section: int, interface: int) -> str:
         key = (section, interface)
@@ -585,7 +649,8 @@ class _Summarizer:
             if self.run is None or self.run.key != key:
                 yield from self.flush()
                 first = summarize_record(_row(batch, s), frame=self.frame + 1,
-                                         link=self.link(batch.section, int(iface[s])), erf_port0=self.erf_port0)
+                                         link=self.link(batch.section, int(iface[s])),
+                                         erf_port0=self.erf_port0_of(batch.section, int(iface[s])))
                 self.run = _Run(key, first)
             pti = np.bincount((d[s:e, 19] >> 1) & 7, minlength=8).astype(np.int64)
             clp = int((d[s:e, 19] & 1).sum())
@@ -595,16 +660,17 @@ class _Summarizer:
     def record(self, rec: Record) -> Iterator[FrameSummary]:
         self.frame += 1
         link = self.link(rec.section, rec.interface)
+        port0 = self.erf_port0_of(rec.section, rec.interface) if rec.linktype == LINKTYPE_ERF else None
         cell = _plain_cell(rec.data) if self.collapse and rec.linktype == LINKTYPE_ERF else None
         if cell is None:
             yield from self.flush()
-            yield summarize_record(rec, frame=self.frame, link=link, erf_port0=self.erf_port0)
+            yield summarize_record(rec, frame=self.frame, link=link, erf_port0=port0)
             return
         port, vpi, vci, pti, clp = cell
         key = (rec.section, rec.interface, port, vpi, vci)
         if self.run is None or self.run.key != key:
             yield from self.flush()
-            self.run = _Run(key, summarize_record(rec, frame=self.frame, link=link, erf_port0=self.erf_port0))
+            self.run = _Run(key, summarize_record(rec, frame=self.frame, link=link, erf_port0=port0))
         counts = np.zeros(8, dtype=np.int64)
         counts[pti] = 1
         self.run.add(self.frame, rec.time_ns, counts, clp, list(rec.comments))
@@ -659,5 +725,5 @@ def scapy_tree(summary: FrameSummary) -> str:
 __all__ = [
     "FrameSummary", "KIND_AAL5", "KIND_CELLS", "KIND_ERF", "KIND_OTHER", "KIND_SSCOP", "KIND_SUNATM",
     "NETWORK_TO_USER", "USER_TO_NETWORK", "SummaryError", "SummaryFieldError", "cause_text", "flag_text",
-    "format_aesa", "scapy_tree", "summarize", "summarize_record",
+    "format_aesa", "scapy_tree", "signalling_fields", "summarize", "summarize_record",
 ]

@@ -555,3 +555,26 @@ def test_fuzz_mutated_files_give_only_typed_errors(sample, mutations, filler):
 @given(st.sampled_from([b"\x0a\x0d\x0d\x0a", b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\x3c\x4d", b""]), st.binary(max_size=600))
 def test_fuzz_random_files_give_only_typed_errors(magic, tail):
     _read_everything(magic + tail)
+
+
+def test_runs_after_a_new_interface_or_section_use_its_own_columns():
+    """The vectorised runs keep the columns of a section's interfaces between runs: an interface added
+    between two runs (other link type, other snap length) and a new section must each be seen."""
+    out = io.BytesIO()
+    with PcapngWriter(out) as w:
+        a = w.add_interface(LINKTYPE_SUNATM, "a", snaplen=64)
+        w.write_packets(a, np.arange(5, dtype=np.int64), np.zeros((5, 8), np.uint8))
+        b = w.add_interface(LINKTYPE_ERF, "b", snaplen=100)
+        w.write_packets(b, np.arange(5, dtype=np.int64), np.ones((5, 80), np.uint8))  # within b's snap only
+        w.write_packets(a, np.arange(3, dtype=np.int64), np.zeros((3, 8), np.uint8))
+    second = io.BytesIO()
+    with PcapngWriter(second) as w:
+        c = w.add_interface(LINKTYPE_ERF, "c", snaplen=16)
+        w.write_packets(c, np.arange(4, dtype=np.int64), np.zeros((4, 16), np.uint8))
+    with reader.open(io.BytesIO(out.getvalue() + second.getvalue())) as rd:
+        got = [(r.section, r.interface, r.linktype, len(r.data)) for r in rd]
+        assert rd.interface(1, 0).name == "c"
+        with pytest.raises(KeyError):
+            rd.interface(1, 1)
+    assert got == ([(0, 0, LINKTYPE_SUNATM, 8)] * 5 + [(0, 1, LINKTYPE_ERF, 80)] * 5 + [(0, 0, LINKTYPE_SUNATM, 8)] * 3
+                   + [(1, 0, LINKTYPE_ERF, 16)] * 4)

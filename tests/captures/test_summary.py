@@ -393,3 +393,26 @@ def test_tshark_reads_the_same_facts(capture, tshark):
         assert tuple(number(c) for c in causes.split(",") if c) == f.causes
         compared += 1
     assert compared == 9
+
+
+def test_fast_and_scapy_message_fields_agree_on_every_message_type():
+    """Summaries decode messages with the fast codec; the fields it yields are those of the scapy layers
+    (the messages of the tshark test: every type, every element, references, causes and states)."""
+    import importlib.util
+    import random
+    from pathlib import Path
+
+    from captures import summary as summary_module
+    from firmware.uni import decode_message
+    from firmware.uni import fastcodec as uni_fast
+
+    spec = importlib.util.spec_from_file_location("tshark_cases", Path(__file__).with_name("test_tshark_signalling.py"))
+    cases = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cases)
+    for seed in range(3):
+        for message in cases.signalling_messages(random.Random(seed)):
+            octets = bytes(message)
+            fast = summary_module._fast_message_fields(uni_fast.decode(octets))
+            slow = summary_module._message_fields(decode_message(octets))
+            assert fast == slow, message.summary()
+            assert set(fast) >= {"message", "message_type", "call_ref", "call_ref_flag", "causes"}
