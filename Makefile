@@ -22,8 +22,14 @@ test: $(STAMP)
 bench: $(STAMP)
 	for s in $$($(VENV)/bin/atmemu bench --list); do $(VENV)/bin/atmemu bench $$s || exit 1; done
 
+# The long fuzz run: every decoder under hypothesis (FUZZ_EXAMPLES examples per test) and, where the
+# atheris wheel installs for this Python, coverage guided under atheris (FUZZ_ATHERIS_RUNS inputs per
+# decoder; atheris is optional, never a dependency); then the other fuzz tests; prints the table of
+# inputs tried and crashes found per decoder (python -m tools.fuzz --help). Exit 1 on any finding.
 fuzz: $(STAMP)
-	ATMEMU_FUZZ_EXAMPLES=20000 $(PY) -m pytest -m fuzz -p no:cacheprovider
+	$(PY) -m pip install --quiet atheris 2>/dev/null || echo "atheris does not install here: hypothesis only"
+	$(PY) -m tools.fuzz --examples $(or $(FUZZ_EXAMPLES),$(ATMEMU_FUZZ_EXAMPLES),20000) --atheris-runs $(or $(FUZZ_ATHERIS_RUNS),50000) \
+		--with-other-fuzz-tests
 
 clean:
 	rm -rf $(VENV) atmemu-out .pytest_cache .hypothesis
@@ -32,3 +38,10 @@ clean:
 .PHONY: docs
 docs: $(STAMP)
 	$(PY) -m tools.docs
+
+# The soak (issue 9): 100,000 add/drop party cycles through the MCM root with 1e-5 cell loss on every
+# signalling link; prints cycles, operations issued/completed, rule violations, tracemalloc and live
+# party/call state at the start and the end, counters balanced, faults injected (python -m tools.soak --help).
+.PHONY: soak
+soak: $(STAMP)
+	$(PY) -m tools.soak --cycles $(or $(SOAK_CYCLES),100000) --loss $(or $(SOAK_LOSS),1e-5)

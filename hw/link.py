@@ -192,8 +192,11 @@ class Lane:
             if want.ndim != 1 or want.shape[0] != n:
                 raise FieldError("at", f"{want.size} slots", f"one slot per cell ({n})")
             if n > 1:
-                step = want[1:] - want[:-1]
-                low = step.min()
+                if n <= 16:   # a few cells (signalling): the smallest step on Python ints
+                    w = want.tolist()
+                    low = min(b - a for a, b in zip(w, w[1:]))
+                else:
+                    low = (want[1:] - want[:-1]).min()
                 if low < 0:
                     raise FieldError("at", want.tolist()[:8], "non-decreasing slots")
                 spread = low >= 1     # one cell per slot already: each goes in its own slot

@@ -354,6 +354,7 @@ class RegisterFile:
     check: Callable[[str, np.ndarray, dict], None] | None = None
 
     def __post_init__(self) -> None:
+        self._bus_plans: dict[int, tuple] = {}  # bus offset -> decoded write (see _bus_plan)
         self._store: dict[str, np.ndarray] = {}
         self._shift: dict[str, int | None] = {}
         for w, r in self._all():
@@ -427,12 +428,52 @@ class RegisterFile:
         return value
 
     def write(self, offset: int, value: int) -> None:
-        """A bus write at a byte offset, with hardware semantics: RO bits ignored, W1C bits clear."""
+        """A bus write at a byte offset, with hardware semantics: RO bits ignored, W1C bits clear.
+
+        The offset is decoded once (:meth:`_bus_plan`) and the write runs on Python ints: the same
+        effects as the named path (:meth:`_apply` with ``bus=True``: the check hook with every written
+        field's value as a one-element array, the fields stored, the write hook), which
+        tests/hw/test_regs_fast_path.py holds equal to it."""
+        plan = self._bus_plans.get(offset)
+        if plan is None:
+            plan = self._bus_plan(offset)
+        name, width, index, idx, fields = plan
+        if value.__class__ is not int:
+            if not isinstance(value, (int, np.integer)):
+                raise FieldError(f"{name} value", value, f"an unsigned {width}-bit value")
+            value = int(value)
+        if not 0 <= value < (1 << width):
+            raise FieldError(f"{name} value", value, f"an unsigned {width}-bit value")
+        if not fields:
+            return  # no writable field: hardware ignores the write
+        check = self.check
+        if check is not None:
+            check(name, idx, {fname: np.array([(value >> lsb) & mask])
+                              for fname, lsb, mask, _, _, _ in fields})
+        for _, lsb, mask, w1c, arr, shift in fields:
+            v = (value >> lsb) & mask
+            if shift is None:
+                arr[index] = (int(arr[index]) & ~v) if w1c else v
+            else:
+                cur = int(arr[index])
+                if w1c:
+                    v = ((cur >> shift) & mask) & ~v
+                arr[index] = (cur & ~(mask << shift)) | (v << shift)
+        if self.on_write is not None:
+            self.on_write(name, idx)
+
+    def _bus_plan(self, offset: int) -> tuple:
+        """(register name, width, entry index, index array, writable fields as (name, lsb, mask, W1C,
+        array, shift)) of the register at ``offset``, decoded once and kept."""
         w, index, r = self.map.decode(offset)
         name = r.name if w is None else f"{w.name}.{r.name}"
-        if not 0 <= value < (1 << r.width):
-            raise FieldError(f"{name} value", value, f"an unsigned {r.width}-bit value")
-        self._apply(name, r, np.array([index]), {f.name: (value >> f.lsb) & f.mask for f in r.fields}, bus=True)
+        fields = tuple((f.name, f.lsb, f.mask, f.access is Access.W1C, self._store[f"{name}.{f.name}"],
+                        self._shift[f"{name}.{f.name}"]) for f in r.fields if f.access.writable)
+        idx = np.array([index])
+        idx.flags.writeable = False  # shared by every write of this offset: hooks only read it
+        plan = (name, r.width, index, idx, fields)
+        self._bus_plans[int(offset)] = plan
+        return plan
 
     # -- named access ------------------------------------------------------------------------------
     def peek(self, name: str, index: int = 0) -> int:

@@ -533,6 +533,10 @@ class ControlPlane:
         party.status, party.outcome, party.cause = ENDED, outcome, cause
         self.counters.party_outcomes[(outcome, cause)] += 1
         call, branch = party.call, party.branch
+        if call.parties.get(party.epref) is party and party.epref != call.first_epref:
+            # an ended party holds nothing: forget it, so that a long call's add/drop cycles keep no state
+            # (counted in party_outcomes; the first party stays, the call's result reads it)
+            del call.parties[party.epref]
         if branch is not None:
             if party in branch.pending:
                 branch.pending.remove(party)

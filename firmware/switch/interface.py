@@ -22,8 +22,9 @@ What the machines leave to their caller, and this module does:
   interface's owner supplies for it (called party number, traffic descriptor, connection identifier...)
   and the cause's location (Q.850's location field: where the cause was generated; a relayed cause keeps its own).
   A ``Send`` marked retransmit sends the very message sent the first time (SETUP on T303, RELEASE on T308).
-* **The signalling link**: a channel that reports its state (the SAAL) has it counted and passed to the
-  owner (``on_link_state``); what the calls do about a lost link (Q.2931 5.6.10, T309) is the owner's.
+* **The signalling link**: a channel that reports its state (the SAAL) has it counted, passed to the
+  owner (``on_link_state``) and fed to the calls as Q.2931 5.6.9 / 5.6.10 say (:meth:`UniInterface.link_state`:
+  calls not Active cleared internally with cause 27, Active ones kept under T309, re-establishment asked).
 * **Timers**: ``StartTimer`` / ``StopTimer`` become cancellable events on the :class:`hw.clock.Clock`
   (seconds converted to cell slots at the clock's line rate, rounded up); an expiry is fed back to the
   machine with the timer's endpoint reference.
@@ -248,12 +249,42 @@ class UniInterface:
     # ---- the signalling link
     def link_state(self, up: bool, cause: Any = None) -> None:
         """The signalling AAL was established or released (AAL-ESTABLISH / AAL-RELEASE indication or
-        confirm, Q.2931 5.6.10): counted, and told to the listener (``on_link_state``) if it listens."""
+        confirm): counted, told to the listener (``on_link_state``) if it listens, then fed to every call
+        as the call tables say (Q.2931 5.6.9 signalling AAL reset, 5.6.10 signalling AAL failure; rows in
+        ``firmware.uni.machines.callcommon.aal_rows``): on a failure a call not Active is cleared
+        internally with cause 27 (its owner hears release.confirm), an Active call keeps running under
+        T309 with its parties not Active cleared internally, and the interface asks for the link's
+        re-establishment (AAL-ESTABLISH.request, 5.6.10) while a call waits for it; when the link is back
+        T309 stops and a STATUS ENQUIRY checks each Active call (5.6.11); T309's expiry clears the call
+        internally with cause 27. Counted in ``link_changes``: ``up``, ``down``, ``calls cleared``,
+        ``calls waiting (T309)``, ``calls enquired``, ``re-establishment requests``."""
         self.link_up = up
-        self.counters.link_changes["up" if up else "down"] += 1
+        counted = self.counters.link_changes
+        counted["up" if up else "down"] += 1
         hook = getattr(self.listener, "on_link_state", None)
         if hook is not None:
             hook(self, up, cause)
+        event = ev.AAL_ESTABLISH_CONFIRM if up else ev.AAL_RELEASE_INDICATION
+        waiting = False
+        for ucall in list(self.calls.values()):
+            machine = ucall.machine
+            if ucall.closed or not machine.machine.accepts(event):
+                continue
+            t309 = "T309" in machine.machine.running
+            step = machine.handle(event)
+            self._carry_out(ucall, step, None, None, None)
+            if ucall.closed:
+                counted["calls cleared"] += 1
+            elif not up and "T309" in machine.machine.running:
+                if not t309:
+                    counted["calls waiting (T309)"] += 1
+                waiting = True
+            elif up and t309:
+                counted["calls enquired"] += 1
+        establish = getattr(self.channel, "establish", None)
+        if waiting and establish is not None:
+            counted["re-establishment requests"] += 1
+            establish()                                   # Q.2931 5.6.10: AAL-ESTABLISH.request
 
     # ---- calls this side originates
     def originate(self, *, multipoint: bool = True) -> UniCall:
@@ -527,7 +558,11 @@ class UniInterface:
             message = ucall.sent[key]
         else:
             message = self._build(ucall, send, content or {}, self.cause_location if location is None else location)
-            ucall.sent[key] = message
+            if send.instance is None:
+                # kept for a retransmission (SETUP on T303, RELEASE on T308, STATUS ENQUIRY on T322: call
+                # messages only); a party's messages are never sent again, and keeping them would hold one
+                # message per endpoint reference for the life of the call
+                ucall.sent[key] = message
         self._send_raw(message, send.message)
 
     def _send_raw(self, message: Message, name: str) -> None:
@@ -567,7 +602,8 @@ class UniInterface:
                 return B.Status(cref, ies.get("call_state", ucall.machine.machine.code), cause, endpoint_ref=ies.get(
                     "endpoint_reference"), party_state=ies.get("endpoint_state"), flag=flag)
             if name == ev.STATUS_ENQUIRY:
-                return B.StatusEnquiry(cref, endpoint_ref=ies.get("endpoint_reference"), flag=flag)
+                # a party's own enquiry (Q.2971) names its endpoint reference by the machine's instance
+                return B.StatusEnquiry(cref, endpoint_ref=ies.get("endpoint_reference", send.instance), flag=flag)
             if name == ev.ADD_PARTY:
                 called = kw.pop("called", None)
                 if called is None:

@@ -155,6 +155,7 @@ class SwitchNode:
         self.channels = [SaalChannel(s, name=f"{name}:{i}") for i, s in enumerate(self.saal)]
         self.control_plane = ControlPlane(config, clock, self.fabric.regs, self.channels, name=name)
         self._control = self.fabric.config.control
+        self._fabric_ports = [self.fabric.port(i) for i in range(self._control + 1)]  # outputs, control last
         self._injected = 0  # cells given to the fabric (line inputs and the control port)
         self.advances = 0   # fabric.advance calls
         self.stops = 0      # of which ended early (a cell for software)
@@ -270,9 +271,9 @@ class SwitchNode:
 
     def _deliver(self, ports: tuple[int, ...]) -> None:
         """Rule 2: cells that left the fabric, onto their links (or to the CPU)."""
-        fabric = self.fabric
+        fports = self._fabric_ports
         for p in ports:
-            r = fabric.port(p).receive()
+            r = fports[p].receive()
             if not len(r):
                 continue
             if p == self._control:
@@ -293,7 +294,12 @@ class SwitchNode:
 
     def _to_cpu(self, r) -> None:
         ins = r.in_ports
-        if ins.shape[0] == 1 or (ins == ins[0]).all():
+        if ins.shape[0] <= 16:  # a few signalling cells: on Python ints
+            first, *rest = ins.tolist()
+            if all(p == first for p in rest):
+                self.sar[first].receive(r.cells, r.slots)
+                return
+        elif (ins == ins[0]).all():
             self.sar[int(ins[0])].receive(r.cells, r.slots)
             return
         for p in np.unique(ins).tolist():

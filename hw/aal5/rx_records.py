@@ -115,9 +115,8 @@ def frames_from(data: np.ndarray, fr: np.ndarray, errs: np.ndarray) -> Reassembl
         if not fr.shape[0]:
             return empty_result()
         cols = fr.T.copy()  # one copy, then views of its rows
-        key = cols[2]
-        return Reassembled(data, cols[0], cols[1], key >> 16, key & 0xFFFF, cols[3], cols[4], cols[5], cols[6],
-                           [], _ZE)
+        vpi, vci = np.divmod(cols[2], 0x10000)   # key = VPI << 16 | VCI
+        return Reassembled(data, cols[0], cols[1], vpi, vci, cols[3], cols[4], cols[5], cols[6], [], _ZE)
     cols = fr.T.copy()
     key = cols[2]
     errs = errs.copy()

@@ -8,7 +8,9 @@ side and a leaf. The client keeps ``WINDOW`` parties in flight, as a real client
 parallel does: each cycle adds ``WINDOW`` parties, waits for every completion, drops them all, waits
 again. Figures are round trips per wall-clock second (the issue's unit), best of ``ROUNDS`` cycles of a
 run; the note gives the spread, the rate per CPU-second of this thread (the machine is shared: wall time
-also measures the neighbours) and what the network side was:
+also measures the neighbours) and what the network side was. The garbage collector runs as
+:func:`tools.bench.network.quiet_collector` sets it during the measured cycles (the setup frozen, a young
+collection every 10,000 allocations).
 
 * ``round_trips_scripted`` - the scripted network (cm.testbed.ScriptedNetwork): a network-side SSCOP and
   Q.2931/Q.2971 interface on the far end of the cable answering ADD PARTY with ADD PARTY ACKNOWLEDGE and
@@ -21,13 +23,13 @@ also measures the neighbours) and what the network side was:
 
 from __future__ import annotations
 
-import gc
 import time
 
 from cm.mcm import McmConfig
 from cm.ndis.params import ATM_ADDRESS
 from cm.testbed import Testbed
 from tools.bench import Context, Figure, figures
+from tools.bench.network import quiet_collector
 
 TARGET = 1000.0  # round trips per wall-clock second, issue 6
 WINDOW = 64  # parties in flight
@@ -85,13 +87,13 @@ def _measure(ctx: Context, network: str, window: int, rounds: int) -> tuple[floa
     run = _Run(network, window)
     run.cycle()  # warm: every path taken once (numba kernels compiled and cached)
     rates, cpu_rates = [], []
-    gc.collect()
-    for _ in range(rounds):
-        wall, cpu = time.perf_counter(), time.thread_time()
-        run.cycle()
-        wall, cpu = time.perf_counter() - wall, time.thread_time() - cpu
-        rates.append(2 * window / wall)
-        cpu_rates.append(2 * window / cpu)
+    with quiet_collector():  # the setup frozen, young collections less often (see tools.bench.network)
+        for _ in range(rounds):
+            wall, cpu = time.perf_counter(), time.thread_time()
+            run.cycle()
+            wall, cpu = time.perf_counter() - wall, time.thread_time() - cpu
+            rates.append(2 * window / wall)
+            cpu_rates.append(2 * window / cpu)
     virtual = run.tb.clock.seconds()
     violations = run.finish()
     ctx.log(f"{network}: {', '.join(f'{r:,.0f}' for r in rates)} round trips/s (wall); "

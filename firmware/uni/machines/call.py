@@ -62,6 +62,7 @@ _PARTY_EVENTS = frozenset((*ev.PARTY_MESSAGES, *ev.PARTY_PRIMITIVES))
 _NAMED_BY_FIRST_PARTY = frozenset((ev.SETUP, ev.CALL_PROCEEDING, ev.ALERTING, ev.CONNECT))
 _LIVE = frozenset(party.LIVE)
 _ALIASES = ev.ALIASES
+_AAL = frozenset(ev.AAL_PRIMITIVES)
 
 
 @functools.lru_cache(maxsize=16)
@@ -169,8 +170,8 @@ class Call:
         pairs; ``add-party.request`` comes with None (a free endpoint reference is chosen)."""
         out: list[tuple[str, int | None]] = []
         for name, kind in self.call_table.events.items():
-            if kind is not EventKind.PRIMITIVE or not self.machine.accepts(name):
-                continue
+            if kind is not EventKind.PRIMITIVE or name in _AAL or not self.machine.accepts(name):
+                continue   # (the AAL's primitives come from the layer below, not from the local user)
             if name not in _PARTY_EVENTS:
                 out.append((name, None))
             elif not self.multipoint:

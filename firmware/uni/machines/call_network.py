@@ -34,6 +34,7 @@ from firmware.uni.machines import events as ev
 from firmware.uni.machines.callcommon import (
     EPREF_IE,
     REFINEMENTS,
+    aal_rows,
     answer_unexpected,
     call_events,
     clearing,
@@ -87,7 +88,7 @@ CAUSE_TEMPORARY_FAILURE = 41
 
 LIVE = (N1, N3, N4, N6, N7, N8, N9, N10)
 RUNNING = {N0: (), N1: ("T322",), N3: ("T322",), N4: ("T322",), N6: ("T303", "T322"), N7: ("T322",),
-           N8: ("T322",), N9: ("T310", "T322"), N10: ("T322",), N11: (), N12: ("T308",)}
+           N8: ("T322",), N9: ("T310", "T322"), N10: ("T309", "T322"), N11: (), N12: ("T308",)}
 
 _DROP = (ev.DROP_PARTY_REQUEST, ev.DROP_PARTY_ACK_REQUEST)
 #: Party events each state lets through (Q.2971 SDL Call-Control-N pages, as listed by ngatm).
@@ -183,6 +184,10 @@ def build(timers: Timers = DEFAULT_TIMERS) -> Table:
     # ---- N11 Release Request (RELEASE received) and N12 Release Indication (RELEASE sent, T308)
     R.extend(release_received_rows(N11, N0, clause="Q.2931 5.4.3"))
     R.extend(release_sent_rows(N12, N0, t, clause="Q.2931 5.4.4"))
+
+    # ---- the signalling AAL fails or comes back (Q.2931 5.6.9, 5.6.10; T309)
+    R.extend(aal_rows(establishing=tuple(s for s in LIVE if s != N10), active=N10, clearing=(N11, N12),
+                      null=N0, running=RUNNING, timers=t))
 
     return Table("call-network", title="Q.2931 call control, network side", states=STATES, initial=N0,
                  events=call_events(Side.NETWORK), transitions=R, answer=answer_unexpected(N0),

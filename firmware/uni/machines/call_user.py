@@ -35,6 +35,7 @@ from firmware.uni.machines import events as ev
 from firmware.uni.machines.callcommon import (
     EPREF_IE,
     REFINEMENTS,
+    aal_rows,
     answer_unexpected,
     call_events,
     clearing,
@@ -87,7 +88,7 @@ STATES = (
 LIVE = (U1, U3, U4, U6, U7, U8, U9, U10)
 #: Call timers that may run in each state (the tests check this against the rows' data flow).
 RUNNING = {U0: (), U1: ("T303", "T322"), U3: ("T310", "T322"), U4: ("T322",), U6: ("T322",),
-           U7: ("T322",), U8: ("T313", "T322"), U9: ("T322",), U10: ("T322",), U11: ("T308",), U12: ()}
+           U7: ("T322",), U8: ("T313", "T322"), U9: ("T322",), U10: ("T309", "T322"), U11: ("T308",), U12: ()}
 
 _DROP = (ev.DROP_PARTY_REQUEST, ev.DROP_PARTY_ACK_REQUEST)
 #: Party events each state lets through to the party machine (Q.2971 SDL Call-Control-U pages).
@@ -190,6 +191,10 @@ def build(timers: Timers = DEFAULT_TIMERS) -> Table:
     # ---- U11 Release Request (RELEASE sent, T308) and U12 Release Indication (RELEASE received)
     R.extend(release_sent_rows(U11, U0, t, clause="Q.2931 5.4.3"))
     R.extend(release_received_rows(U12, U0, clause="Q.2931 5.4.4"))
+
+    # ---- the signalling AAL fails or comes back (Q.2931 5.6.9, 5.6.10; T309)
+    R.extend(aal_rows(establishing=tuple(s for s in LIVE if s != U10), active=U10, clearing=(U11, U12),
+                      null=U0, running=RUNNING, timers=t))
 
     return Table("call-user", title="Q.2931 call control, user side", states=STATES, initial=U0,
                  events=call_events(Side.USER), transitions=R, answer=answer_unexpected(U0),

@@ -52,6 +52,8 @@ STATUS_REFINED = ("STATUS/null", "STATUS/compatible", "STATUS/answer", "STATUS/i
 STATUS_ENQUIRY_REFINED = ("STATUS_ENQUIRY", "STATUS_ENQUIRY/party")
 #: A status enquiry while one is outstanding (T322 running) has no row: the local user is told no.
 ENQUIRY_REQUEST_REFINED = (ev.STATUS_ENQUIRY_REQUEST, ev.STATUS_ENQUIRY_REQUEST + "/pending")
+#: A signalling AAL failure while T309 already runs (Q.2931 5.6.10 b): "not restarted").
+AAL_RELEASE_REFINED = (ev.AAL_RELEASE_INDICATION, ev.AAL_RELEASE_INDICATION + "/T309-running")
 
 
 def call_states_compatible(mine: int, peer: int) -> bool:
@@ -86,6 +88,8 @@ def refine_call(machine: Machine, event: str, params: Mapping[str, Any]) -> str:
         return "STATUS_ENQUIRY/party" if params.get("epref") is not None else "STATUS_ENQUIRY"
     if event == ev.STATUS_ENQUIRY_REQUEST:
         return ENQUIRY_REQUEST_REFINED[1] if "T322" in machine.running else ENQUIRY_REQUEST_REFINED[0]
+    if event == ev.AAL_RELEASE_INDICATION:
+        return AAL_RELEASE_REFINED[1] if "T309" in machine.running else AAL_RELEASE_REFINED[0]
     return event
 
 
@@ -93,7 +97,8 @@ def call_events(side: Side) -> dict[str, EventKind]:
     events = {m: EventKind.MESSAGE for m in ev.CALL_MESSAGES}
     primitives = [ev.SETUP_REQUEST, ev.SETUP_RESPONSE, ev.PROCEEDING_REQUEST, ev.ALERTING_REQUEST,
                   ev.RELEASE_REQUEST, ev.RELEASE_RESPONSE, ev.STATUS_ENQUIRY_REQUEST, *ev.PARTY_PRIMITIVES]
-    timers = ["T303", "T308", "T310", "T322"]
+    timers = ["T303", "T308", "T309", "T310", "T322"]
+    primitives += ev.AAL_PRIMITIVES                    # from the signalling AAL (Q.2931 5.6.9, 5.6.10)
     if side is Side.NETWORK:
         primitives.append(ev.SETUP_COMPLETE_REQUEST)   # N8: the network's CONNECT ACK (SDL CC-N 15/39)
     else:
@@ -109,7 +114,7 @@ def call_events(side: Side) -> dict[str, EventKind]:
 EPREF_IE = (("endpoint_reference", FromEvent("epref")),)
 
 REFINEMENTS = {ev.STATUS: STATUS_REFINED, ev.STATUS_ENQUIRY: STATUS_ENQUIRY_REFINED,
-               ev.STATUS_ENQUIRY_REQUEST: ENQUIRY_REQUEST_REFINED}
+               ev.STATUS_ENQUIRY_REQUEST: ENQUIRY_REQUEST_REFINED, ev.AAL_RELEASE_INDICATION: AAL_RELEASE_REFINED}
 
 # ---- action helpers ------------------------------------------------------------------------------
 
@@ -296,3 +301,55 @@ def release_received_rows(state: str, null: str, *, clause: str) -> list[Transit
         *[Transition(state, m, state, (Discard("party message while the call is clearing"),),
                      "Q.2971 (SDL CC-U 30/39, CC-N 29/39: ignored)") for m in (ev.DROP_PARTY, ev.DROP_PARTY_ACK)],
     ]
+
+
+def aal_rows(*, establishing: tuple[str, ...], active: str, clearing: tuple[str, ...], null: str,
+             running: Mapping[str, tuple[str, ...]], timers: Timers) -> list[Transition]:
+    """What the signalling AAL's state does to the calls (Q.2931 5.6.9 signalling AAL reset, 5.6.10
+    signalling AAL failure; the interface feeds ``aal-release.indication`` and ``aal-establish.confirm``
+    to every call in its table). ``establishing``: the live states but Active; ``clearing``: the two
+    clearing states; ``running``: the call timers that may run in each state.
+
+    5.6.10: on AAL-RELEASE indication a call not in the Active state is cleared internally (no message:
+    the link is down) - here with cause 27 "destination out of order", the Q.850 cause for a data link
+    failure, told to the local user as release.confirm; an Active call starts T309 (not restarted when
+    it runs already) and is kept, and its parties that are not Active are cleared internally
+    (``call.aal-lost``, the party table); the entity asks for re-establishment (the interface does).
+    On AAL-ESTABLISH confirm T309 stops and the status enquiry procedure (5.6.11) checks the peer's call
+    state, and each Active party's endpoint state (``call.aal-back``: a party the peer cleared meanwhile
+    is then cleared here). T309 expiry: the call is cleared internally with cause 27 (the network clears the rest of the
+    call towards the remote users with that cause: the control plane's relay of release.confirm).
+    5.6.9: a reset or re-establishment (AAL-ESTABLISH indication) leaves calls being set up, active or
+    clearing as they are."""
+    dest = ev.CAUSE_DESTINATION_OUT_OF_ORDER
+    lost = ev.AAL_RELEASE_INDICATION
+    R: list[Transition] = []
+    for s in establishing:
+        R.append(Transition(s, lost, null,
+                            (*stop(running[s]), Indicate("release.confirm", cause=dest), CountCause(dest), released()),
+                            "Q.2931 5.6.10 a) (signalling AAL failure: a call not Active is cleared internally)"))
+        R.append(Transition(s, ev.AAL_ESTABLISH_CONFIRM, s, (),
+                            "Q.2931 5.6.9 b) (AAL re-established: a call being set up is kept)"))
+    for s in clearing:
+        R.append(Transition(s, lost, null,
+                            (*stop(running[s]), Indicate("release.confirm", cause=dest), CountCause(dest)),
+                            "Q.2931 5.6.10 a) (signalling AAL failure: a clearing call is cleared internally)"))
+        R.append(Transition(s, ev.AAL_ESTABLISH_CONFIRM, s, (),
+                            "Q.2931 5.6.9 a) (AAL re-established: no action for a clearing call)"))
+    R += [
+        Transition(active, lost, active,
+                   (StopTimer("T322"), StartTimer("T309", timers.T309), Signal(ev.CALL_AAL_LOST, TO_ALL_PARTIES)),
+                   "Q.2931 5.6.10 b) (signalling AAL failure: an Active call is kept, T309 started; Q.2971: "
+                   "its parties not Active are cleared internally)"),
+        Transition(active, AAL_RELEASE_REFINED[1], active, (),
+                   "Q.2931 5.6.10 b) (T309 already running: not restarted)"),
+        Transition(active, ev.AAL_ESTABLISH_CONFIRM, active,
+                   (StopTimer("T309"), Send(ev.STATUS_ENQUIRY), StartTimer("T322", timers.T322),
+                    Signal(ev.CALL_AAL_BACK, TO_ALL_PARTIES)),
+                   "Q.2931 5.6.10 (AAL re-established: T309 stopped, status enquiry 5.6.11); 5.6.9 c)"),
+        Transition(active, "T309", null,
+                   (*stop(running[active], keep=("T309",)), Indicate("release.confirm", cause=dest), CountCause(dest),
+                    released()),
+                   "Q.2931 5.6.10 (T309 expiry: the call is cleared internally with cause 27)"),
+    ]
+    return R

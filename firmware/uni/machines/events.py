@@ -83,12 +83,16 @@ DROP_PARTY_REQUEST = "drop-party.request"
 DROP_PARTY_ACK_REQUEST = "drop-party-ack.request"
 RESTART_REQUEST = "restart.request"
 RESTART_RESPONSE = "restart.response"
+# primitives from the signalling AAL below (SSCF-UNI, Q.2130), fed by the interface (Q.2931 5.6.9, 5.6.10)
+AAL_RELEASE_INDICATION = "aal-release.indication"     # the signalling AAL failed (or could not be established)
+AAL_ESTABLISH_CONFIRM = "aal-establish.confirm"       # the signalling AAL is (re-)established (confirm or indication)
+AAL_PRIMITIVES = (AAL_RELEASE_INDICATION, AAL_ESTABLISH_CONFIRM)
 
 PARTY_PRIMITIVES = (ADD_PARTY_REQUEST, ADD_PARTY_ACK_REQUEST, ADD_PARTY_REJECT_REQUEST,
                     PARTY_ALERTING_REQUEST, DROP_PARTY_REQUEST, DROP_PARTY_ACK_REQUEST)
 
 # ---- timers ---------------------------------------------------------------------------------------
-CALL_TIMERS = ("T303", "T308", "T310", "T313", "T322")
+CALL_TIMERS = ("T303", "T308", "T309", "T310", "T313", "T322")
 PARTY_TIMERS = ("T397", "T398", "T399")
 RESTART_TIMERS = ("T316",)
 
@@ -103,6 +107,8 @@ CALL_CONNECT_ACK = "call.CONNECT_ACK"         # CONNECT ACK received (user side)
 CALL_SETUP_RESPONSE = "call.setup-response"   # network sends CONNECT: P6/P4 -> P10
 CALL_SETUP_COMPLETE = "call.setup-complete"   # network sends CONNECT ACK: P1/P7 -> P10
 CALL_RELEASED = "call.released"               # the call is cleared: every party -> P0
+CALL_AAL_LOST = "call.aal-lost"               # the signalling AAL failed under an Active call (Q.2931 5.6.10)
+CALL_AAL_BACK = "call.aal-back"               # ... and is back: each party checks its peer's state (5.6.11)
 # party machines -> call machine
 PARTIES_NONE_LEFT = "parties.none-left"       # Q.2971: the last party is gone, clear the call
 # restart machine -> the calls of the interface
@@ -112,6 +118,7 @@ RESTART_CLEAR_CALLS = "restart.clear-calls"
 CAUSE_NORMAL_CLEARING = 16
 CAUSE_NO_USER_RESPONDING = 18
 CAUSE_CALL_REJECTED = 21
+CAUSE_DESTINATION_OUT_OF_ORDER = 27   # Q.850: e.g. a data link failure at the interface (Q.2931 5.6.10)
 CAUSE_STATUS_ENQUIRY_RESPONSE = 30
 CAUSE_NORMAL_UNSPECIFIED = 31
 CAUSE_INVALID_CALL_REFERENCE = 81

@@ -83,7 +83,7 @@ STATUS_REFINED = ("STATUS/null", "STATUS/compatible", "STATUS/incompatible", "ST
 
 INTERNAL_EVENTS = (ev.CALL_SETUP_REQUEST, ev.CALL_SETUP, ev.CALL_ALERTING, ev.CALL_ALERTING_REQUEST,
                    ev.CALL_CONNECT, ev.CALL_CONNECT_ACK, ev.CALL_SETUP_RESPONSE, ev.CALL_SETUP_COMPLETE,
-                   ev.CALL_RELEASED)
+                   ev.CALL_RELEASED, ev.CALL_AAL_LOST, ev.CALL_AAL_BACK)
 
 
 def endpoint_states_compatible(mine: int, peer: int) -> bool:
@@ -260,6 +260,25 @@ def build(side: Side, timers: Timers = DEFAULT_TIMERS) -> Table:
         "Q.2931 5.6.12 c) for the endpoint (SDL PC 12/14)")
     for s in ("STATUS/compatible", "STATUS/incompatible"):
         row(P12, s, P12, (), "Q.2931 5.6.12 (no action while the drop is acknowledged)")
+
+    # ---- the signalling AAL failed under the Active call (Q.2931 5.6.10 b), applied to each party by
+    # Q.2971): a party not Active is cleared internally (nothing can be sent), cause 27; an Active one is
+    # kept with its call while T309 runs.
+    dest = ev.CAUSE_DESTINATION_OUT_OF_ORDER
+    for s in (P1, P7):
+        row(s, ev.CALL_AAL_LOST, P0, (*stop(RUNNING[s]), Indicate("add-party-reject.indication", cause=dest),
+                                      CountCause(dest)),
+            "Q.2931 5.6.10 a) per party (Q.2971): the party being added is cleared internally")
+    for s in (P4, P6, P11, P12):
+        row(s, ev.CALL_AAL_LOST, P0, (*stop(RUNNING[s]), Indicate("drop-party-ack.indication", cause=dest),
+                                      CountCause(dest)),
+            "Q.2931 5.6.10 a) per party (Q.2971): a party not Active is cleared internally")
+    row(P10, ev.CALL_AAL_LOST, P10, (), "Q.2931 5.6.10 b) per party (Q.2971): an Active party is kept")
+    # ... and when the AAL is back, the status enquiry of 5.6.10 / 5.6.11 is made for every Active party too
+    # (STATUS ENQUIRY with its endpoint reference; the peer answers with the endpoint state, and a party
+    # the peer cleared meanwhile - endpoint state Null - is cleared here by the STATUS/null row).
+    row(P10, ev.CALL_AAL_BACK, P10, (Send(ev.STATUS_ENQUIRY),),
+        "Q.2931 5.6.10, 5.6.11 per party (Q.2971: STATUS ENQUIRY with the endpoint reference)")
 
     return Table(f"party-{side.value}", title=f"Q.2971 party control, {side.value} side", states=STATES,
                  initial=P0, events=party_events(), transitions=R, answer=answer_unexpected,

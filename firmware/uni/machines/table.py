@@ -483,7 +483,7 @@ class Machine:
     def __init__(self, table: Table, *, state: str | None = None, instance: int | None = None) -> None:
         self.table = table
         self._state = table.initial if state is None else state
-        if self._state not in table.state_names:
+        if self._state not in table._state_info:
             raise TableError(table.name, f"{self._state!r} is not a state")
         self.instance = instance
         #: timers running now -> their duration

@@ -29,6 +29,9 @@ class Timers:
 
     T303: float = 4.0
     T308: float = 30.0
+    #: Q.2931 5.6.10 (table of network/user timers): an Active call waits this long for the signalling
+    #: AAL to come back after a failure, then is cleared with cause 27. 10 s on both sides.
+    T309: float = 10.0
     T310: float = 10.0
     T313: float = 4.0
     T316: float = 120.0

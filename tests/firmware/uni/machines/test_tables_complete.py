@@ -161,7 +161,7 @@ def test_default_timer_durations_are_the_reference_values() -> None:
             for a in r.actions:
                 if isinstance(a, StartTimer):
                     seen.setdefault(a.timer, set()).add(a.seconds)
-    assert seen == {"T303": {4.0}, "T308": {30.0}, "T310": {10.0}, "T313": {4.0}, "T316": {120.0},
+    assert seen == {"T303": {4.0}, "T308": {30.0}, "T309": {10.0}, "T310": {10.0}, "T313": {4.0}, "T316": {120.0},
                     "T322": {4.0}, "T397": {180.0}, "T398": {4.0}, "T399": {34.0, 14.0}}
 
 
