@@ -1,4 +1,5 @@
-"""The cell-level demonstration: AAL5 frames through an impaired link and a receiving PHY.
+"""The cell-level demonstration: AAL5 frames through an impaired link and a receiving PHY (a library:
+`atmemu run` runs scenarios, tools/scenario/runner.py; `run_cell_demo(CellDemoOptions(...))` runs this).
 
     transmitter                        link (OC-3c)               receiver
     AAL5 SAR  --cells-->  idle-cell insertion, bit errors  -->  byte stream with a bit slip

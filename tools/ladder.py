@@ -625,8 +625,132 @@ def _frame_detail(f) -> str:
     return " \u00b7 ".join(parts)
 
 
+# ---------------------------------------------------------------------------------------- from a run
+
+#: The client's requests and the MCM's answers as the client sees them (cm.client's completion kinds).
+_COMPLETION_LABELS = {"MakeCall": "ProtocolClMakeCallComplete", "AddParty": "ProtocolClAddPartyComplete",
+                      "DropParty": "ProtocolClDropPartyComplete", "CloseCall": "ProtocolClCloseCallComplete",
+                      "IncomingDropParty": "ProtocolClIncomingDropParty",
+                      "IncomingCloseCall": "ProtocolClIncomingCloseCall",
+                      "OpenAf": "ProtocolClOpenAfCompleteEx", "CloseAf": "ProtocolClCloseAfComplete"}
+
+
+def run_chart(frames: Iterable, ndis: Iterable, host: Iterable, *, leaves: Sequence[int], rate_cps: int,
+              adapter: str = "atm0", switch: str = "switch") -> tuple[list[Participant], list[Event]]:
+    """Participants and events of a scenario run (``atmemu run``): lifelines client, MCM, the adapter, the
+    switch and each leaf (``leafN``).
+
+    ``frames``: the run capture's :class:`captures.summary.FrameSummary` (signalling: Q.2931 messages
+    and SSCOP connection control PDUs; the root's link is the one whose user end is ``adapter``, the
+    others ``switch:N<->leafN``); ``ndis``: the run's NDIS events (``tools.scenario.runner.NdisEvent``:
+    client requests, client → MCM, and completions or indications, MCM → client); ``host``: the Q.2931
+    messages between the MCM's SSCOP and the adapter (``HostMessage``). Times of ``ndis`` and ``host``
+    are cell slots at ``rate_cps``.
+
+    Timers are marked where the messages show them (the run does not trace the state machines):
+    T399 on the MCM from each ADD PARTY it sends until PARTY ALERTING, ADD PARTY ACKNOWLEDGE or ADD
+    PARTY REJECT comes back, and as expired when the MCM drops the party itself first (Q.2971: T399
+    expiry clears the party); T397 from PARTY ALERTING to the answer; T303 on the switch from each SETUP
+    it sends a leaf until the leaf answers, expired when the switch repeats the SETUP or gives up
+    (Q.2931 5.1.1)."""
+    from captures.summary import NETWORK_TO_USER
+
+    def ns(slot: int) -> int:
+        return int(slot) * 1_000_000_000 // rate_cps
+
+    leaf_keys = [f"leaf{p}" for p in leaves]
+    participants = [Participant("client", "client", "client"), Participant("mcm", "MCM", "mcm"),
+                    Participant(adapter, f"{adapter} (adapter)", "adapter"), Participant(switch, switch, "switch")]
+    participants += [Participant(k, k, "leaf") for k in leaf_keys]
+    known = {p.key for p in participants}
+    events: list[Event] = []
+    for e in ndis:
+        who = []
+        if e.endpoint_ref is not None:
+            who.append(f"epref {e.endpoint_ref}")
+        if e.leaf is not None:
+            who.append(f"leaf {e.leaf}")
+        status = e.status.removeprefix("NDIS_STATUS_")
+        if e.kind == "request":
+            events.append(Message(ns(e.slot), "client", "mcm", e.function, " \u00b7 ".join(who + [f"-> {status}"]),
+                                  "ndis"))
+        else:
+            label = _COMPLETION_LABELS.get(e.function, e.function)
+            events.append(Message(ns(e.slot), "mcm", "client", label, " \u00b7 ".join(who + [status]),
+                                  "ndis-complete"))
+    running: dict[str, int] = {}
+    for h in host:
+        t = ns(h.slot)
+        detail = " \u00b7 ".join(([f"epref {h.endpoint_ref}"] if h.endpoint_ref is not None else [])
+                                 + [cause_text_of(c) for c in h.causes])
+        if h.direction == "tx":
+            events.append(Message(t, "mcm", adapter, h.message, detail))
+        else:
+            events.append(Message(t, adapter, "mcm", h.message, detail))
+        ep = h.endpoint_ref
+        t399, t397 = f"T399 ep{ep}", f"T397 ep{ep}"
+        if h.direction == "tx" and h.message == "ADD PARTY":
+            events.append(Timer(t, "mcm", t399, "start"))
+            running[t399] = t
+        elif h.direction == "tx" and h.message == "DROP PARTY" and t399 in running:
+            events.append(Timer(t, "mcm", t399, "expire"))
+            running.pop(t399)
+        elif h.direction == "rx" and h.message == "PARTY ALERTING" and t399 in running:
+            events.append(Timer(t, "mcm", t399, "stop"))
+            running.pop(t399)
+            events.append(Timer(t, "mcm", t397, "start"))
+            running[t397] = t
+        elif h.direction == "rx" and h.message in ("ADD PARTY ACKNOWLEDGE", "ADD PARTY REJECT", "DROP PARTY"):
+            for name in (t399, t397):
+                if name in running:
+                    events.append(Timer(t, "mcm", name, "stop"))
+                    running.pop(name)
+    t303: dict[str, bool] = {}
+    for f in frames:
+        if not f.signalling:
+            continue
+        if f.message is None and f.error is None and f.sscop not in CONNECTION_PDUS:
+            continue
+        a, b = (x.strip() for x in f.link.split("<->", 1)) if "<->" in f.link else (f.link, switch)
+        user = a if not a.startswith(switch) else b
+        if user not in known:
+            continue
+        from_network = f.direction == NETWORK_TO_USER
+        src, dst = (switch, user) if from_network else (user, switch)
+        if f.message is not None:
+            label, detail, style = f.message, _frame_detail(f), "frame"
+        elif f.error is not None:
+            label, detail, style = "undecodable", _shorten(f.error, 70), "error"
+        else:
+            label, detail, style = f.sscop_text(), "", "sscop"
+        events.append(Message(f.time_ns, src, dst, label, detail, style, f.direction is not None,
+                              "; ".join(f.comments)))
+        if user == adapter or f.message is None:
+            continue
+        name = f"T303 {user}"
+        if from_network and f.message == "SETUP":
+            if t303.get(name):
+                events.append(Timer(f.time_ns, switch, name, "expire"))
+            events.append(Timer(f.time_ns, switch, name, "start"))
+            t303[name] = True
+        elif t303.get(name):
+            if from_network:  # the switch gave up on the SETUP (RELEASE COMPLETE, Q.2931 5.1.1)
+                events.append(Timer(f.time_ns, switch, name, "expire"))
+            else:
+                events.append(Timer(f.time_ns, switch, name, "stop"))
+            t303[name] = False
+    return participants, events
+
+
+def cause_text_of(value: int) -> str:
+    from captures.summary import cause_text
+
+    return cause_text(value)
+
+
 __all__ = [
     "CONNECTION_PDUS", "DPI", "Event", "LadderError", "LadderFieldError", "Layout", "MAX_EVENTS", "Message",
     "Note", "Participant", "STYLES", "Timer", "TimerBar", "chart_from_frames", "draw", "layout", "link_ends",
+    "run_chart",
     "write",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from captures.golden_captures import GOLDEN_DIR, check, golden_files, regenerate
+from captures.golden_captures import GOLDEN_DIR, GOLDEN_SCENARIOS, check, golden_files, regenerate
 
 GOLDEN = golden_files()
 
@@ -19,13 +19,29 @@ def _diff_text(result) -> str:
     return "\n".join(lines)
 
 
-@pytest.mark.skipif(not GOLDEN, reason=f"no golden captures in {GOLDEN_DIR} yet: they are recorded by "
-                    "`atmemu replay --update-golden` once the scenario runner (tools.scenario.runner) exists")
 @pytest.mark.parametrize("path", GOLDEN, ids=[p.name for p in GOLDEN])
 def test_golden_capture_replays_without_a_difference(path):
     result = check(path)
     assert result.script.steps, f"{path.name}: nothing to replay"
     assert result.equal, _diff_text(result)
+
+
+def test_every_golden_scenario_has_its_capture():
+    """The golden captures are in the tree (`atmemu replay --update-golden` records them with
+    tools.scenario.runner.record): a missing one would silently replay nothing."""
+    assert sorted(p.name for p in GOLDEN) == sorted(GOLDEN_SCENARIOS), GOLDEN_DIR
+
+
+def test_the_default_capture_holds_the_default_scenarios_calls():
+    """What the golden default capture replays: the root's SETUP and an ADD PARTY per added leaf, the
+    refusal with cause 21 and the root's own drop of the silent leaf (T399)."""
+    from captures.summary import summarize
+
+    frames = [f for f in summarize(GOLDEN_DIR / "default.pcapng") if f.message and f.link.endswith("atm0")]
+    sent = [f.message for f in frames if f.direction == "user->network"]
+    assert sent.count("SETUP") == 1 and sent.count("ADD PARTY") == 14
+    rejects = [f.causes for f in frames if f.message == "ADD PARTY REJECT"]
+    assert rejects == [(21,)]
 
 
 def test_regenerate_replaces_a_capture_only_once_it_is_complete(tmp_path):

@@ -221,3 +221,31 @@ def test_chart_of_a_capture():
     assert [p.key for p in chart_from_frames([])[0]] == ["user", "network"]
     # And the chart draws.
     layout(participants, events)
+
+
+def test_a_runs_chart_has_a_lifeline_per_party_and_pairs_its_timers():
+    """tools.ladder.run_chart: client, MCM, adapter, switch, each leaf; the client's NDIS calls and
+    completions between client and MCM; T399 on the MCM from its ADD PARTY to the expiry (its own DROP
+    PARTY), T303 on the switch from its SETUP to the leaf until the leaf answers."""
+    from types import SimpleNamespace as NS
+
+    ndis = [NS(slot=100, kind="request", function="NdisClAddParty", target="party3", status="NDIS_STATUS_PENDING",
+               leaf=2, endpoint_ref=1),
+            NS(slot=9000, kind="completion", function="AddParty", target="party3",
+               status="NDIS_STATUS_REQUEST_ABORTED", leaf=2, endpoint_ref=1)]
+    host = [NS(slot=100, direction="tx", message="ADD PARTY", endpoint_ref=1, causes=()),
+            NS(slot=8900, direction="tx", message="DROP PARTY", endpoint_ref=1, causes=(102,))]
+    frames = [FrameSummary(1, 400_000, "switch:2<->leaf2", 1, 0, 0, "sscop", direction="network->user",
+                           sscop="SD", message="SETUP", call_ref=5),
+              FrameSummary(2, 500_000, "switch:2<->leaf2", 1, 0, 0, "sscop", direction="user->network",
+                           sscop="SD", message="CONNECT", call_ref=5)]
+    participants, events = ladder.run_chart(frames, ndis, host, leaves=[1, 2], rate_cps=1_000_000)
+    assert [p.key for p in participants] == ["client", "mcm", "atm0", "switch", "leaf1", "leaf2"]
+    arrows = [(e.src, e.dst, e.label) for e in events if isinstance(e, Message)]
+    assert ("client", "mcm", "NdisClAddParty") in arrows
+    assert ("mcm", "client", "ProtocolClAddPartyComplete") in arrows
+    assert ("mcm", "atm0", "ADD PARTY") in arrows and ("switch", "leaf2", "SETUP") in arrows
+    assert ("leaf2", "switch", "CONNECT") in arrows
+    lay = layout(participants, events)
+    bars = {(b.participant, b.name): b.end for b in lay.timers}
+    assert bars == {("mcm", "T399 ep1"): "expire", ("switch", "T303 leaf2"): "stop"}
