@@ -5,15 +5,15 @@ size the decoder accepts does not.
 
 Open (strict xfail: the day the decoder is fixed, the xfail turns into a failure and the mark comes off):
 
-- capture.vcs of a scenario: each VC is looked up in a list of those before it (load.py ``_vc``);
-- addresses.domain of a scenario: each prefix is compared with every one before it (load.py);
 - a Q.2931 message decoded by the scapy layers: each information element keeps the rest of the
   message as its ``original`` octets (message.py's PacketListField of ies), so memory is quadratic.
 
 Fixed (plain regression tests):
 
 - ``CaptureReader.packets()`` looked each packet's interface up in a list of all interfaces;
-- ``CaptureReader.records()`` rebuilt arrays over every interface for each run of same-length packets.
+- ``CaptureReader.records()`` rebuilt arrays over every interface for each run of same-length packets;
+- capture.vcs of a scenario: each VC was looked up in a list of those before it (load.py ``_vc``);
+- addresses.domain of a scenario: each prefix was compared with every one before it (load.py).
 """
 
 from __future__ import annotations
@@ -37,8 +37,6 @@ def within(seconds: float, peak: int | None, work):
 
 
 @pytest.mark.fuzz
-@pytest.mark.xfail(strict=True, raises=Hang, reason="tools/scenario/load.py:559 _vc: `vc in before` on a list, "
-                   "quadratic in the number of capture.vcs (100k VCs fit the 1 MiB limit: minutes)")
 def test_a_scenario_with_many_capture_vcs_loads_in_linear_time():
     from tools.scenario import loads
 
@@ -48,8 +46,6 @@ def test_a_scenario_with_many_capture_vcs_loads_in_linear_time():
 
 
 @pytest.mark.fuzz
-@pytest.mark.xfail(strict=True, raises=Hang, reason="tools/scenario/load.py:345 addresses.domain duplicate check "
-                   "compares each prefix with every one before it (Address.__eq__): quadratic")
 def test_a_scenario_with_many_domain_prefixes_loads_in_linear_time():
     from tools.scenario import loads
 

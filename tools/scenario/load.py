@@ -341,11 +341,12 @@ class _Reader:
         t = _table(value, "addresses", ADDRESSES_KEYS)
         raw_domain = _array(t, "domain", "addresses", "an array of address prefixes") if "domain" in t else None
         domain = tuple(m.Address.parse(p, _at("addresses.domain", i)) for i, p in enumerate(raw_domain or ()))
+        first: dict[m.Address, int] = {}  # prefix -> where it was first listed: one pass, not a pair scan
         for i, d in enumerate(domain):
-            for j in range(i):
-                if domain[j] == d:
-                    raise ConsistencyError(_at("addresses.domain", i), str(d),
-                                           f"a prefix not already listed (addresses.domain[{j}])")
+            j = first.setdefault(d, i)
+            if j != i:
+                raise ConsistencyError(_at("addresses.domain", i), str(d),
+                                       f"a prefix not already listed (addresses.domain[{j}])")
         if "ports" not in t:
             if raw_domain is None:
                 domain = (m.Address.parse(m.DEFAULT_DOMAIN, "addresses.domain"),)
@@ -539,14 +540,17 @@ class _Reader:
         signalling = _bool(t, "signalling", "capture", True)
         cells = _bool(t, "cells", "capture", False)
         vcs: list[tuple[int, int]] = []
+        seen: dict[tuple[int, int], int] = {}  # VC -> its index, for the duplicate check
         for i, raw in enumerate(_array(t, "vcs", "capture", 'an array of "VPI/VCI" strings', [])):
-            vcs.append(_vc(raw, _at("capture.vcs", i), vcs))
+            vcs.append(_vc(raw, _at("capture.vcs", i), seen))
+            seen.setdefault(vcs[-1], i)
         max_cells = _int(t, "max_cells", "capture", 1, MAX_CAPTURE_CELLS, 1_000_000, "cells recorded at most")
         pcap = _bool(t, "pcap", "capture", False)
         return m.Capture(signalling, cells, tuple(vcs), max_cells, pcap)
 
 
-def _vc(raw: object, path: str, before: list[tuple[int, int]]) -> tuple[int, int]:
+def _vc(raw: object, path: str, before: dict[tuple[int, int], int]) -> tuple[int, int]:
+    """One VC of capture.vcs; ``before``: the VCs listed so far, each with its index."""
     expected = f'"VPI/VCI" with VPI 0..{m.MAX_VPI} and VCI 0..{m.MAX_VCI} (UNI cell header, I.361)'
     if not isinstance(raw, str):
         raise WrongTypeError(path, raw, expected)
@@ -557,7 +561,7 @@ def _vc(raw: object, path: str, before: list[tuple[int, int]]) -> tuple[int, int
         raise OutOfRangeError(path, raw, expected)
     vc = (int(vpi), int(vci))
     if vc in before:
-        raise ConsistencyError(path, raw, f"a VC not already listed (capture.vcs[{before.index(vc)}])")
+        raise ConsistencyError(path, raw, f"a VC not already listed (capture.vcs[{before[vc]}])")
     return vc
 
 
