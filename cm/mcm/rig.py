@@ -89,22 +89,20 @@ class McmRig:
     def run_while(self, condition: Callable[[], bool], *, limit_seconds: float = 60.0) -> bool:
         """Run event by event while ``condition()`` holds, at most ``limit_seconds`` of virtual time.
         True when the condition became false."""
-        clock, node = self.clock, self.net.node
-        end = clock.now + clock.slots(limit_seconds)
-        while condition():
-            t = clock.peek()
-            if t is None or t > end:
-                node.run_until(end)
-                return not condition()
-            node.run_until(t)
-        return True
+        clock = self.clock
+        return self.net.node.run_while(condition, clock.now + clock.slots(limit_seconds))
 
     def up(self, limit_seconds: float = 5.0) -> None:
-        """Run until the host's signalling link is up and the client has the address family open."""
+        """Run until the host's signalling link is up and the client has the address family open, and
+        every leaf's signalling link is up too (on a bad line a leaf's BGN may need Timer_CC retries:
+        a SETUP toward a leaf whose link is down is refused, cause 27, Q.2931 5.6.10)."""
         binding = self.client.binding
-        if not self.run_while(lambda: binding is None or not binding.af_open, limit_seconds=limit_seconds):
-            raise AssertionError(f"the client's address family is not open after {limit_seconds} s: "
-                                 f"{self.mcm.counters}")
+        links = [*self.net.node.saal, *(leaf.saal for leaf in self.net.leaves.values())]
+        if not self.run_while(lambda: binding is None or not binding.af_open or not all(s.established for s in links),
+                              limit_seconds=limit_seconds):
+            down = [s.name for s in links if not s.established]
+            raise AssertionError(f"the network is not up after {limit_seconds} s (address family open: "
+                                 f"{binding is not None and binding.af_open}, links down: {down}): {self.mcm.counters}")
 
     # ---- the end
     def finish(self, *, settle_seconds: float = 1.0) -> None:

@@ -209,8 +209,16 @@ class SwitchNode:
     def run_for(self, slots: int) -> None:
         self.run_until(self.clock.now + slots)
 
-    def run_until(self, until: int) -> None:
-        """Run the clock's events and the fabric together up to slot ``until`` (see the module doc)."""
+    def run_until(self, until: int, stop: Callable[[], bool] | None = None) -> bool:
+        """Run the clock's events and the fabric together up to slot ``until`` (see the module doc).
+
+        ``stop``: asked after every clock event the loop runs - those the cell path makes on the way
+        (a device's receive run, the CPU's frame, a DPC) as much as those scheduled before the call.
+        When it answers True the run ends there, at that event's slot, and ``run_until`` returns True
+        (False: ``until`` was reached). A caller waiting for something (an NDIS completion, a party
+        state) must pass it here: the exchange it waits for is made of events created inside this
+        loop, so stepping from one already-scheduled event (``clock.peek()``) to the next sees it only
+        at the next protocol timer - one SSCOP Timer_POLL later while an SD is outstanding."""
         clock, fabric = self.clock, self.fabric
         if until < clock.now:
             raise FieldError("until", until, f">= now ({clock.now})")
@@ -230,7 +238,19 @@ class SwitchNode:
             if t is None or t > until:
                 break
             clock.run_next()
+            if stop is not None and stop():
+                return True
         clock.run_until(until)
+        return False
+
+    def run_while(self, condition: Callable[[], bool], until: int) -> bool:
+        """Run while ``condition()`` holds, checked before starting and after every clock event, at most
+        up to slot ``until``; True when the condition became false (the clock is then at the slot of
+        the event that made it so)."""
+        if not condition():
+            return True
+        self.run_until(until, stop=lambda: not condition())
+        return not condition()
 
     def _feed(self) -> None:
         """Rule 1: transmit what devices queued, through each port's PHY into the fabric."""

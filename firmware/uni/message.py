@@ -22,8 +22,9 @@ Dissection is lenient; :func:`firmware.uni.decode.decode_message` is the strict 
 
 from __future__ import annotations
 
-from scapy.fields import (BitEnumField, BitField, ByteEnumField, PacketListField, ShortField, XBitField,
-                          XByteField)
+from scapy.config import conf
+from scapy.fields import (BitEnumField, BitField, ByteEnumField, MaximumItemsCount, PacketListField, ShortField,
+                          XBitField, XByteField)
 from scapy.packet import Packet
 
 from firmware.uni.constants import (CALL_REF_LENGTH, HEADER_OCTETS, MESSAGE_NAMES, PROTOCOL_DISCRIMINATOR,
@@ -35,6 +36,42 @@ from firmware.uni.ie import IE_HEADER_OCTETS, InformationElement, KeepsDissectio
 MAX_IES = 0xFFFF // IE_HEADER_OCTETS + 1
 
 MESSAGE_ACTION_NAMES = {int(a): a.name.lower() for a in MessageAction}
+
+
+class ElementListField(PacketListField):
+    """The information elements of a message (Q.2931 4.5.1: identifier, instruction, 2-octet length,
+    contents), each dissected from its own octets.
+
+    scapy's ``PacketListField`` hands every element the whole rest of the message, which the element keeps
+    as ``original`` and whose tail comes back through a Padding layer: time and memory grow with the
+    square of the element count. Here each element gets only its frame, ``4 + length`` octets (or
+    what is left, when the header or the length runs past the end - the element records that itself
+    as a problem, with the same offsets as before), so a message of n elements costs O(n). An element
+    whose class fails to dissect ends the list as a Raw layer of the octets left, as scapy does."""
+
+    def getfield(self, pkt, s):
+        size = self.length_from(pkt)
+        body, tail = s[:size], s[size:]
+        elements: list = []
+        limit = self.max_count or conf.max_list_count
+        n = len(body)
+        pos = 0
+        while pos < n:
+            if n - pos >= IE_HEADER_OCTETS:
+                end = min(n, pos + IE_HEADER_OCTETS + (body[pos + 2] << 8 | body[pos + 3]))
+            else:
+                end = n
+            try:
+                element = self.m2i(pkt, body[pos:end])
+            except Exception:
+                if conf.debug_dissector:
+                    raise
+                element, end = conf.raw_layer(load=body[pos:]), n
+            elements.append(element)
+            if len(elements) > limit:
+                raise MaximumItemsCount(f"{self.name}: more than {limit} information elements")
+            pos = end
+        return tail, elements
 
 
 def message_fields(message_type: int) -> list:
@@ -52,8 +89,7 @@ def message_fields(message_type: int) -> list:
         BitField("spare2", 0, 2),
         BitEnumField("action", MessageAction.CLEAR_CALL, 2, MESSAGE_ACTION_NAMES),
         ShortField("length", None),
-        PacketListField("ies", [], InformationElement, length_from=lambda pkt: pkt.length,
-                        max_count=MAX_IES),
+        ElementListField("ies", [], InformationElement, length_from=lambda pkt: pkt.length, max_count=MAX_IES),
     ]
 
 

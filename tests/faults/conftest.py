@@ -32,9 +32,20 @@ def make_rig(*, ports: int = 5, behaviours: dict | None = None, seed: int = 1, i
     return rig
 
 
-def connected(rig: McmRig, port: int = 1):
-    call = rig.client.make_call(rig.address(port))
-    rig.run_while(lambda: call.phase.value == "making", limit_seconds=20)
+def connected(rig: McmRig, port: int = 1, *, attempts: int = 1, tried: list | None = None):
+    """A client call to the leaf on ``port``, run until the make-call completed. ``attempts``: how many
+    times to try, as a client would on a line bad enough to lose the SETUP's exchange (the network then
+    refuses the call, e.g. cause 27 when a leaf's link went down meanwhile), each try once every link is
+    up again; every call made is appended to ``tried`` (for :func:`promises`). Returns the last call."""
+    for attempt in range(attempts):
+        if attempt:
+            rig.up(limit_seconds=20.0)   # links lost meanwhile are re-established first
+        call = rig.client.make_call(rig.address(port))
+        if tried is not None:
+            tried.append(call)
+        rig.run_while(lambda: call.phase.value == "making", limit_seconds=20)
+        if call.phase.value == "connected":
+            break
     return call
 
 

@@ -24,9 +24,10 @@ CASES = [
 def test_cycles_through_a_bad_line_keep_the_promises(fx, impairments, seed) -> None:
     rig = fx.make_rig(impairments=impairments, seed=seed)
     c = rig.client
-    call = fx.connected(rig)
-    assert call.phase.value == "connected", call.make_completions
-    calls = [call]
+    calls: list = []
+    # at BER 1e-3 a two-cell SD is lost more often than not: the SETUP exchange may fail, so try again
+    call = fx.connected(rig, attempts=5, tried=calls)
+    assert call.phase.value == "connected", [c.make_completions for c in calls]
     for cycle in range(4):
         if call.phase.value != "connected" or call.closing:
             break            # the network closed the call (its link was lost for longer than T309)

@@ -8,8 +8,9 @@ from tools.soak import run_soak
 
 
 def test_short_soak_keeps_every_promise() -> None:
-    # 1e-3 here (1e-5 in make soak): enough lost cells in 200 cycles for SSCOP to recover some SD PDUs
-    res = run_soak(200, loss=1e-3, window=10, seed=3)
+    # 1e-2 here (1e-5 in make soak): enough lost cells in 200 cycles for SSCOP to recover some SD PDUs
+    # (a cycle is its cells' time, microseconds, not a Timer_POLL: few cells besides the SDs cross)
+    res = run_soak(200, loss=1e-2, window=10, seed=3)
     assert res.cycles == 200
     assert res.issued == res.completed and res.not_completed == 0
     assert res.violations == 0, res.violation_names
