@@ -5,12 +5,13 @@ Reading order:
 - registers.py    the register map (``atmemu regs fabric``), declared with hw/regs.py
 - program.py      register-level sequences to program VCs and leaves (ADD/DROP PARTY)
 - experiment.py   throughput runs (``atmemu throughput``): warm-up, batches, figures
-- engine.py       the kernel: one slot = arrivals, service by the architecture, stop check
+- engine.py       the kernels (one per architecture): one slot = arrivals, service, stop check
+- pipeline.py     one run on two threads: the switch on one, sources and delivery accounting on the other
 - ingress.py      lookup, leaf walk, buffer management, buffer and pointer writes
 - admission.py    tail drop, CLP-selective discard, EPD, PPD
-- egress.py       delivery: statistics, the emulated leaf's checker, capture, reference counts
+- egress.py       delivery: statistics, the emulated leaf's checker (now, or logged), capture, reference counts
 - arch_oq.py, arch_iq.py, arch_voq.py   output queueing; input FIFO (HOL); VOQ with iSLIP / PIM
-- memory.py       free list, pointer nodes, linked queues
+- memory.py       free lists, buffer descriptors and pointer nodes as records, linked queues, prefetch
 - tables.py       VPI/VCI CAM, header rewrite and HEC, test-cell payload
 - generator.py, traffic.py   in-kernel sources and the traffic programs that configure them
 - rng.py, stats.py, counters.py, state.py, config.py   random numbers, histogram, counter layout,

@@ -34,7 +34,7 @@ _QUEUE = int(Drop.QUEUE_FULL)
 _CLP = int(Drop.CLP_DISCARD)
 
 
-@nb.njit(cache=True, nogil=True, _nrt=False, inline="always")
+@nb.njit(cache=True, nogil=True, _nrt=False)
 def admit(discard, frames, epd_on, ppd_on, first, last, clp, qlen, limit, clp_th, epd_th, mem_ok, node_ok):
     """(cause or ACCEPT, new discard state) for one copy.
 

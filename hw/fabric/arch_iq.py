@@ -15,9 +15,11 @@ run of nodes at the head that point to the same buffer.
 from __future__ import annotations
 
 import numba as nb
+import numpy as np
 
 from hw.fabric.config import Arch
 from hw.fabric.egress import deliver
+from hw.fabric.memory import node_buf, node_leaf, node_next
 from hw.fabric.rng import below
 
 _IQ = int(Arch.IQ_FIFO)
@@ -29,30 +31,30 @@ def hol_requests(s, q, i):
     n = s.q_head[q]
     if n < 0:
         return
-    b = s.node_buf[n]
-    while n >= 0 and s.node_buf[n] == b:
-        o = s.leaf_port[s.node_leaf[n]]
+    b = node_buf(s.node, np.uint32(n))
+    while n >= 0 and node_buf(s.node, np.uint32(n)) == b:
+        o = s.leaf_port[node_leaf(s.node, np.uint32(n))]
         s.req_list[o, s.req_cnt[o]] = i
         s.req_cnt[o] += 1
-        n = s.node_next[n]
+        n = node_next(s.node, np.uint32(n))
 
 
-@nb.njit(cache=True, nogil=True, _nrt=False, inline="always")
-def deliver_hol_copy(s, t, o, q, arch):
-    """Send the copy for output o of the HOL cell of queue q."""
+@nb.njit(cache=True, nogil=True, _nrt=False)
+def hol_copy(node, leaf_port, q_head, q, o):
+    """(predecessor, node) of the copy for output o of the HOL cell of queue q (node -1: none)."""
     prev = -1
-    n = s.q_head[q]
-    b = s.node_buf[n]
-    while n >= 0 and s.node_buf[n] == b:
-        if s.leaf_port[s.node_leaf[n]] == o:
-            deliver(s, t, o, q, prev, n, arch)
-            return
+    n = q_head[q]
+    b = node_buf(node, np.uint32(n))
+    while n >= 0 and node_buf(node, np.uint32(n)) == b:
+        if leaf_port[node_leaf(node, np.uint32(n))] == o:
+            return np.int64(prev), np.int64(n)
         prev = n
-        n = s.node_next[n]
+        n = node_next(node, np.uint32(n))
+    return np.int64(-1), np.int64(-1)
 
 
 @nb.njit(cache=True, nogil=True, _nrt=False, inline="always")
-def serve_iq_fifo(s, t, P, sched):
+def serve_iq_fifo(s, t, P, free, nfree):
     for o in range(P):
         s.req_cnt[o] = 0
     for i in range(P):
@@ -64,5 +66,8 @@ def serve_iq_fifo(s, t, P, sched):
         if c == 1:
             w = s.req_list[o, 0]
         else:
-            w = s.req_list[o, below(s.rng, sched, c)]
-        deliver_hol_copy(s, t, o, w, _IQ)
+            w = s.req_list[o, below(s.sched_rng, 0, c)]
+        prev, n = hol_copy(s.node, s.leaf_port, s.q_head, w, o)
+        if n >= 0:  # (always: w requested o for its HOL cell)
+            free, nfree = deliver(s, t, o, w, prev, np.uint32(n), _IQ, free, nfree)
+    return free, nfree

@@ -22,8 +22,9 @@ Each slot:
 from __future__ import annotations
 
 import numba as nb
+import numpy as np
 
-from hw.fabric.arch_iq import deliver_hol_copy, hol_requests
+from hw.fabric.arch_iq import hol_copy, hol_requests
 from hw.fabric.egress import deliver
 from hw.fabric.rng import below
 
@@ -43,7 +44,7 @@ def _round_robin(s, o, ptr, P):
 
 
 @nb.njit(cache=True, nogil=True, _nrt=False, inline="always")
-def serve_voq(s, t, P, iterations, islip, sched, arch):
+def serve_voq(s, t, P, iterations, islip, arch, free, nfree):
     mcq = P * P
     for k in range(P):
         s.match_in[k] = -1
@@ -53,7 +54,7 @@ def serve_voq(s, t, P, iterations, islip, sched, arch):
     # 1. multicast queues
     any_mc = False
     for i in range(P):
-        if s.q_len[mcq + i] > 0:
+        if s.q_head[mcq + i] >= 0:
             hol_requests(s, mcq + i, i)
             any_mc = True
     if any_mc:
@@ -67,7 +68,7 @@ def serve_voq(s, t, P, iterations, islip, sched, arch):
             elif c == 1:
                 w = s.req_list[o, 0]
             else:
-                w = s.req_list[o, below(s.rng, sched, c)]
+                w = s.req_list[o, below(s.sched_rng, 0, c)]
             s.mc_win[o] = w
             s.match_out[o] = w
             s.match_in[w] = o
@@ -84,18 +85,18 @@ def serve_voq(s, t, P, iterations, islip, sched, arch):
                     i = g + k
                     if i >= P:
                         i -= P
-                    if s.match_in[i] < 0 and s.q_len[i * P + o] > 0:
+                    if s.match_in[i] < 0 and s.q_head[i * P + o] >= 0:
                         s.grant[o] = i
                         break
             else:
                 c = 0
                 for i in range(P):
-                    if s.match_in[i] < 0 and s.q_len[i * P + o] > 0:
+                    if s.match_in[i] < 0 and s.q_head[i * P + o] >= 0:
                         c += 1
                 if c > 0:
-                    r = 0 if c == 1 else below(s.rng, sched, c)
+                    r = 0 if c == 1 else below(s.sched_rng, 0, c)
                     for i in range(P):
-                        if s.match_in[i] < 0 and s.q_len[i * P + o] > 0:
+                        if s.match_in[i] < 0 and s.q_head[i * P + o] >= 0:
                             if r == 0:
                                 s.grant[o] = i
                                 break
@@ -119,7 +120,7 @@ def serve_voq(s, t, P, iterations, islip, sched, arch):
                     if s.grant[o] == i:
                         c += 1
                 if c > 0:
-                    r = 0 if c == 1 else below(s.rng, sched, c)
+                    r = 0 if c == 1 else below(s.sched_rng, 0, c)
                     for o in range(P):
                         if s.grant[o] == i:
                             if r == 0:
@@ -138,10 +139,14 @@ def serve_voq(s, t, P, iterations, islip, sched, arch):
     # 3. transfer
     for o in range(P):
         w = s.mc_win[o]
-        if w >= 0:
-            deliver_hol_copy(s, t, o, mcq + w, arch)
+        if w >= 0:  # the multicast HOL cell's copy for o (fanout splitting)
+            q = mcq + w
+            prev, n = hol_copy(s.node, s.leaf_port, s.q_head, q, o)
+        elif s.match_out[o] >= 0:
+            q = s.match_out[o] * P + o
+            prev, n = np.int64(-1), np.int64(s.q_head[q])
         else:
-            i = s.match_out[o]
-            if i >= 0:
-                q = i * P + o
-                deliver(s, t, o, q, -1, s.q_head[q], arch)
+            continue
+        if n >= 0:  # (always: the queue holds the copy that made the match)
+            free, nfree = deliver(s, t, o, q, prev, np.uint32(n), arch, free, nfree)
+    return free, nfree

@@ -47,6 +47,7 @@ class FabricConfig:
     capture: int = 4096  # capture buffer (cells handed to software per advance)
     payload: bool = True  # keep header and payload of injected cells (False: generated traffic only)
     block: int = 1024  # slots of traffic generated ahead in one go
+    threads: int = 1  # 2: traffic generation and delivery accounting on a second thread (pipeline.py)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "arch", Arch.parse(self.arch))
@@ -58,6 +59,7 @@ class FabricConfig:
             ("leaves", self.leaves, 2 * self.ports + 1, (1 << 24) - 2),
             ("capture", self.capture, 4 * (self.ports + 1), 1 << 24),
             ("block", self.block, 1, 1 << 16),
+            ("threads", self.threads, 1, 2),
         ]
         for name, value, lo, hi in checks:
             if not isinstance(value, int) or not lo <= value <= hi:

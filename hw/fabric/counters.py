@@ -7,12 +7,16 @@ arrival (one copy when it cannot be routed). Every offered copy ends in exactly 
 (TX), still queued, or one drop counter below. Conservation, checked by the tests:
 
     sum(RX_COPIES) == sum(TX_CELLS) + queued copies + sum(DROP_IN_*)      (per input port, per VC)
+
+The register map names every counter once (registers.py: PORT_COUNTERS, VC_COUNTERS, LEAF_COUNTERS
+give the array and column of each).
 """
 
 from __future__ import annotations
 
 import enum
 
+import numba as _nb
 import numpy as np
 
 
@@ -36,36 +40,42 @@ class Drop(enum.IntEnum):
 
 N_DROP = len(Drop)
 
-# -- per port: [port, column] ---------------------------------------------------------------------
+# Counters are split by the block that writes them: the ingress (arrivals, buffer management) and the
+# delivery accounting (egress.account: delivered copies and the emulated leaf's checker). Their arrays
+# are kept apart so that the two may run on two threads without sharing a cache line (pipeline.py).
+
+# -- per port, ingress: port_cnt[port, column] --------------------------------------------------------
 PORT_RX_CELLS = 0  # cells that arrived on this input
 PORT_RX_COPIES = 1  # copies offered by those cells (fanout, or 1 when unroutable)
-PORT_TX_CELLS = 2  # copies delivered on this output
-PORT_GEN_BLOCKED = 3  # generated cells not sent because an injected cell held the input line that slot
-PORT_DELAY_SUM = 4  # sum of the delays (slots) of the copies delivered on this output
-PORT_DELAY_MAX = 5  # largest delay of a copy delivered on this output
-PORT_DROP_IN = 6  # + cause: copies of cells that arrived on this input, dropped
+PORT_GEN_BLOCKED = 2  # generated cells not sent because an injected cell held the input line that slot
+PORT_DROP_IN = 3  # + cause: copies of cells that arrived on this input, dropped
 PORT_DROP_OUT = PORT_DROP_IN + N_DROP  # + cause: copies destined to this output, dropped
 PORT_COLUMNS = PORT_DROP_OUT + N_DROP
 
-# -- per VC (translation-table entry): [vc, column] -----------------------------------------------
+# -- per port, delivery: port_tx[port, column] --------------------------------------------------------
+TX_CELLS = 0  # copies delivered on this output
+TX_DELAY_SUM = 1  # sum of the delays (slots) of the copies delivered on this output
+TX_DELAY_MAX = 2  # largest delay of a copy delivered on this output
+TX_COLUMNS = 3
+
+# -- per VC (translation-table entry), ingress: vc_cnt[vc, column]; delivery: vc_out[vc] --------------
 VC_IN_CELLS = 0
 VC_OFFERED = 1  # copies offered
-VC_OUT = 2  # copies delivered
-VC_DROP = 3  # + cause
+VC_DROP = 2  # + cause
 VC_COLUMNS = VC_DROP + N_DROP
 
-# -- per leaf (the emulated endpoint's checker): [leaf, column] ------------------------------------
+# -- per leaf, delivery (the emulated endpoint's checker): leaf_cnt[leaf, column]; ingress: -------------
+# leaf_drop[leaf], copies for this leaf dropped in the fabric, any cause
 LEAF_OUT = 0  # copies delivered to this leaf
 LEAF_LOST = 1  # sequence numbers skipped (cells lost upstream of this leaf, seen as gaps)
 LEAF_MISORDERED = 2  # cells older than one already received (duplicate or out of order): must stay 0
 LEAF_FRAMES_OK = 3  # AAL5 frames whose every cell arrived (goodput)
 LEAF_FRAMES_BAD = 4  # AAL5 frames closed with a cell missing (would fail the CPCS CRC/length check)
-LEAF_DROPPED = 5  # copies for this leaf dropped in the fabric, any cause
-LEAF_DELAY_SUM = 6
-LEAF_DELAY_MIN = 7  # (delay + 1) of the fastest copy, 0 until one arrives, so reset to 0 works
-LEAF_DELAY_MAX = 8
-LEAF_GOOD_CELLS = 9  # cells of the AAL5 frames counted in LEAF_FRAMES_OK (goodput)
-LEAF_COLUMNS = 10
+LEAF_DELAY_SUM = 5
+LEAF_DELAY_MIN = 6  # (delay + 1) of the fastest copy, 0 until one arrives, so reset to 0 works
+LEAF_DELAY_MAX = 7
+LEAF_GOOD_CELLS = 8  # cells of the AAL5 frames counted in LEAF_FRAMES_OK (goodput)
+LEAF_COLUMNS = 9
 
 # -- bits ------------------------------------------------------------------------------------------
 PORT_CAPTURE = np.uint8(1)  # copy every cell delivered on this output to the capture buffer
@@ -83,7 +93,7 @@ LEAF_KEEP_HEADER = np.uint8(2)  # send the stored header unchanged (signalling t
 #: "no leaf" in leaf links (24-bit fields of the register map)
 NIL = 0xFFFFFF
 
-# buffer descriptor flags (buf_flags)
+# buffer descriptor flags (memory.py: 6 bits of the descriptor)
 BUF_CLP = np.uint8(1)
 BUF_PTI_SHIFT = 1  # PTI in bits 1..3
 BUF_FIRST = np.uint8(16)  # first cell of an AAL5 frame on its VC
@@ -92,3 +102,23 @@ BUF_PAYLOAD = np.uint8(32)  # the cell memory holds this cell's header and paylo
 # generated-cell flags (traffic block)
 GEN_AUU = np.uint8(1)
 GEN_CLP = np.uint8(2)
+
+
+# -- kernel access -----------------------------------------------------------------------------------
+# The kernels count through flat views of the 2-D arrays (port_cf, vc_cf, leaf_cf, and port_txf:
+# state.py), whose row width is a compile-time constant.
+
+
+@_nb.njit(cache=True, nogil=True, _nrt=False)
+def port_add(port_cf, port, col, x):
+    port_cf[port * PORT_COLUMNS + col] += x
+
+
+@_nb.njit(cache=True, nogil=True, _nrt=False)
+def vc_add(vc_cf, vc, col, x):
+    vc_cf[vc * VC_COLUMNS + col] += x
+
+
+@_nb.njit(cache=True, nogil=True, _nrt=False)
+def leaf_add(leaf_cf, leaf, col, x):
+    leaf_cf[leaf * LEAF_COLUMNS + col] += x

@@ -3,7 +3,9 @@
 Per delivered copy: statistics (counters, delay histogram, per-port delay sums), the emulated leaf's
 checker, the capture buffer for outputs whose consumer wants every cell (with the header rewritten
 and the HEC regenerated for this copy), and the buffer's reference count (the buffer returns to the
-free list with its last copy).
+free list with its last copy). The statistics and the checker (``account``) depend on nothing but the
+copy: a two-thread run appends the copy to a delivery log instead, and the other thread accounts it,
+in the same order (pipeline.py).
 
 Leaf checker (what an emulated endpoint verifies without seeing the cells in Python): the ingress
 numbers the cells of each VC 0, 1, 2...; a leaf expects them in order. A jump forward counts the
@@ -26,6 +28,7 @@ from hw.fabric.counters import (
     BUF_FIRST,
     BUF_PAYLOAD,
     BUF_PTI_SHIFT,
+    LEAF_COLUMNS,
     LEAF_DELAY_MAX,
     LEAF_DELAY_MIN,
     LEAF_DELAY_SUM,
@@ -37,15 +40,36 @@ from hw.fabric.counters import (
     LEAF_MISORDERED,
     LEAF_OUT,
     PORT_CAPTURE,
-    PORT_DELAY_MAX,
-    PORT_DELAY_SUM,
     PORT_STOP,
-    PORT_TX_CELLS,
+    TX_CELLS,
+    TX_COLUMNS,
+    TX_DELAY_MAX,
+    TX_DELAY_SUM,
     VC_AAL5,
-    VC_OUT,
+    leaf_add,
 )
-from hw.fabric.memory import buffer_free, unlink
-from hw.fabric.state import LS_FRAME_OK, LS_IN_PDU, LS_SYNC, SC_CAP_N, SC_STOP
+from hw.fabric.memory import (
+    desc_arrival,
+    desc_get_word,
+    node_buf,
+    node_leaf,
+    unlink,
+    word_flags,
+    word_seq,
+    word_vc,
+)
+from hw.fabric.state import (
+    LOG_DELAY,
+    LOG_WHERE,
+    LOG_WIDTH,
+    LOG_WORD,
+    LS_FRAME_OK,
+    LS_IN_PDU,
+    LS_SYNC,
+    SC_CAP_N,
+    SC_LOG_N,
+    SC_STOP,
+)
 from hw.fabric.stats import hist_bin
 from hw.fabric.tables import write_header, write_test_cell_payload
 
@@ -54,25 +78,23 @@ STOP_PORT = 1  # a cell reached a port with STOP set
 STOP_CAPTURE = 2  # the capture buffer is nearly full
 
 
-@nb.njit(cache=True, nogil=True, _nrt=False, inline="always")
-def check_leaf(s, leaf, v, seq, flags):
-    st = np.int64(s.leaf_state[leaf])
+@nb.njit(cache=True, nogil=True, _nrt=False)
+def check_leaf(leaf_rx, leaf_expect, leaf_pdu_cells, leaf_cf, vc_flags, leaf, v, seq, flags):
+    st = np.int64(leaf_rx[leaf])
     gap = False
     if st & LS_SYNC:
         # serial-number arithmetic mod 2^32 (RFC 1982): a difference of 2^31 or more is "behind"
-        diff = (np.int64(seq) - np.int64(s.leaf_expect[leaf])) & 0xFFFFFFFF
+        diff = (np.int64(seq) - np.int64(leaf_expect[leaf])) & 0xFFFFFFFF
         if diff >= 0x80000000:
-            diff -= 0x100000000
-        if diff < 0:
-            s.leaf_cnt[leaf, LEAF_MISORDERED] += 1
+            leaf_add(leaf_cf, leaf, LEAF_MISORDERED, 1)
             return
-        if diff > 0:
-            s.leaf_cnt[leaf, LEAF_LOST] += diff
-            gap = True
+        # a jump forward: the skipped numbers were lost upstream (0 when none)
+        leaf_add(leaf_cf, leaf, LEAF_LOST, diff)
+        gap = diff != 0
     st |= LS_SYNC
-    s.leaf_expect[leaf] = (np.int64(seq) + 1) & 0xFFFFFFFF
+    leaf_expect[leaf] = (np.int64(seq) + 1) & 0xFFFFFFFF
     pti = (flags >> BUF_PTI_SHIFT) & 7
-    if pti < 4 and (s.vc_flags[v] & VC_AAL5):
+    if pti < 4 and (vc_flags[v] & VC_AAL5):
         if (st & LS_IN_PDU) == 0:
             # reassembly buffer empty: a PDU starts here, whole if this is its frame's first cell
             if flags & BUF_FIRST:
@@ -80,18 +102,18 @@ def check_leaf(s, leaf, v, seq, flags):
             else:
                 st &= ~LS_FRAME_OK
             st |= LS_IN_PDU
-            s.leaf_pdu_cells[leaf] = 0
+            leaf_pdu_cells[leaf] = 0
         elif gap:
             st &= ~LS_FRAME_OK
-        s.leaf_pdu_cells[leaf] += 1
+        leaf_pdu_cells[leaf] += 1
         if pti & 1:  # AUU: the receiver closes the PDU (I.363.5)
             if st & LS_FRAME_OK:
-                s.leaf_cnt[leaf, LEAF_FRAMES_OK] += 1
-                s.leaf_cnt[leaf, LEAF_GOOD_CELLS] += s.leaf_pdu_cells[leaf]
+                leaf_add(leaf_cf, leaf, LEAF_FRAMES_OK, 1)
+                leaf_add(leaf_cf, leaf, LEAF_GOOD_CELLS, leaf_pdu_cells[leaf])
             else:
-                s.leaf_cnt[leaf, LEAF_FRAMES_BAD] += 1
+                leaf_add(leaf_cf, leaf, LEAF_FRAMES_BAD, 1)
             st &= ~(LS_IN_PDU | LS_FRAME_OK)
-    s.leaf_state[leaf] = st
+    leaf_rx[leaf] = st
 
 
 @nb.njit(cache=True, nogil=True, _nrt=False)
@@ -104,7 +126,8 @@ def capture(s, t, o, b, v, leaf):
     s.cap_vc[k] = v
     s.cap_leaf[k] = leaf
     out = s.cap_cell[k]
-    fl = np.int64(s.buf_flags[b])
+    w = desc_get_word(s.buf_desc, b)
+    fl = word_flags(w)
     pti = (fl >> BUF_PTI_SHIFT) & 7
     clp = fl & 1
     stored = (fl & BUF_PAYLOAD) != 0
@@ -122,42 +145,83 @@ def capture(s, t, o, b, v, leaf):
         for k2 in range(48):
             out[5 + k2] = s.cell_mem[b, 4 + k2]
     else:
-        write_test_cell_payload(out, np.int64(s.buf_seq[b]), s.buf_arr[b], np.int64(v))
+        write_test_cell_payload(out, word_seq(w), desc_arrival(s.buf_desc, b), np.int64(v))
+
+
+@nb.njit(cache=True, nogil=True, _nrt=False)
+def count_delivery(port_txf, port_dsq, hist, vc_out, leaf_cf, o, v, leaf, d):
+    """Counters and histogram of a copy of VC v delivered to ``leaf`` on output o with delay d."""
+    p = o * TX_COLUMNS
+    port_txf[p + TX_CELLS] += 1
+    port_txf[p + TX_DELAY_SUM] += d
+    port_txf[p + TX_DELAY_MAX] = max(port_txf[p + TX_DELAY_MAX], d)
+    port_dsq[o] += np.float64(d) * np.float64(d)
+    hist[hist_bin(d)] += 1
+    vc_out[v] += 1
+    r = leaf * LEAF_COLUMNS
+    leaf_cf[r + LEAF_OUT] += 1
+    leaf_cf[r + LEAF_DELAY_SUM] += d
+    mn = leaf_cf[r + LEAF_DELAY_MIN]  # delay + 1 of the fastest copy, 0 before the first
+    leaf_cf[r + LEAF_DELAY_MIN] = d + 1 if (mn == 0 or d + 1 < mn) else mn
+    leaf_cf[r + LEAF_DELAY_MAX] = max(leaf_cf[r + LEAF_DELAY_MAX], d)
 
 
 @nb.njit(cache=True, nogil=True, _nrt=False, inline="always")
-def deliver(s, t, o, q, prev, n, arch):
-    """Copy at node n (predecessor prev in queue q) leaves on output o in slot t."""
-    b = s.node_buf[n]
-    leaf = s.node_leaf[n]
-    unlink(s, q, prev, n)
-    v = s.buf_vc[b]
-    d = t - s.buf_arr[b]
-    s.port_cnt[o, PORT_TX_CELLS] += 1
-    s.port_cnt[o, PORT_DELAY_SUM] += d
-    if d > s.port_cnt[o, PORT_DELAY_MAX]:
-        s.port_cnt[o, PORT_DELAY_MAX] = d
-    s.port_dsq[o] += np.float64(d) * np.float64(d)
-    s.hist[hist_bin(d)] += 1
-    s.vc_cnt[v, VC_OUT] += 1
-    s.leaf_cnt[leaf, LEAF_OUT] += 1
-    s.leaf_cnt[leaf, LEAF_DELAY_SUM] += d
-    mn = s.leaf_cnt[leaf, LEAF_DELAY_MIN]
-    if mn == 0 or d + 1 < mn:
-        s.leaf_cnt[leaf, LEAF_DELAY_MIN] = d + 1
-    if d > s.leaf_cnt[leaf, LEAF_DELAY_MAX]:
-        s.leaf_cnt[leaf, LEAF_DELAY_MAX] = d
-    check_leaf(s, leaf, v, s.buf_seq[b], s.buf_flags[b])
+def account(s, o, leaf, d, word):
+    """What the fabric and the emulated leaf record about a delivered copy (counters, histogram,
+    leaf checker): all of it depends only on the copy, so it may run later, on another thread,
+    from the delivery log (pipeline.py), in delivery order."""
+    v = word_vc(word)
+    count_delivery(s.port_txf, s.port_dsq, s.hist, s.vc_out, s.leaf_cf, o, v, leaf, d)
+    check_leaf(s.leaf_rx, s.leaf_expect, s.leaf_pdu_cells, s.leaf_cf, s.vc_flags, leaf, v, word_seq(word),
+               word_flags(word))
+
+
+@nb.njit(cache=True, nogil=True, _nrt=False)
+def log_delivery(dlog, sc, o, leaf, d, word):
+    """Append a delivered copy to the delivery log (sc[SC_LOG_N] records of LOG_WIDTH words)."""
+    k = sc[SC_LOG_N]
+    sc[SC_LOG_N] = k + 1
+    r = np.uint32(k) * LOG_WIDTH
+    dlog[r + LOG_DELAY] = d
+    dlog[r + LOG_WORD] = word
+    dlog[r + LOG_WHERE] = (np.int64(o) << 32) | np.int64(leaf)
+
+
+@nb.njit(cache=True, nogil=True, _nrt=False, inline="always")
+def deliver_copy(s, t, o, q, prev, n, b, leaf, arrival, word, arch, free, nfree):
+    """Copy at node n (predecessor prev in queue q; buffer b, leaf, and the buffer's descriptor
+    already read) leaves on output o in slot t. ``free``/``nfree``: the free buffer and node counts (memory.py);
+    returns their new values. Its accounting is done here, or logged when the state carries a
+    delivery log (two-thread runs, pipeline.py)."""
+    nfree = unlink(s.node, s.node_stack, s.q_head, s.q_tail, q, prev, n, nfree)
+    if s.dlog.shape[0] == 0:
+        account(s, o, leaf, t - arrival, word)
+    else:
+        log_delivery(s.dlog, s.sc, o, leaf, t - arrival, word)
     pf = s.port_flags[o]
-    if pf & PORT_CAPTURE:
-        capture(s, t, o, b, v, leaf)
-    if pf & PORT_STOP:
-        s.sc[SC_STOP] = STOP_PORT
+    if pf != 0:
+        if pf & PORT_CAPTURE:
+            capture(s, t, o, b, word_vc(word), leaf)
+        if pf & PORT_STOP:
+            s.sc[SC_STOP] = STOP_PORT
     if arch == _OQ:
         s.occ[o] -= 1
     r = s.buf_ref[b] - 1
     s.buf_ref[b] = r
-    if r == 0:
-        if arch != _OQ:
-            s.occ[s.buf_in[b]] -= 1
-        buffer_free(s, b)
+    # the buffer returns to the free list with its last copy. Written without a branch (whether a
+    # multicast buffer's last copy leaves is a coin toss for the branch predictor): the stack slot
+    # is always written, and counted only when r == 0; it is in range, since b is not free yet.
+    last = np.int64(r == 0)
+    if arch != _OQ:
+        s.occ[s.buf_in[b]] -= last
+    s.free_stack[free] = b
+    return free + last, nfree
+
+
+@nb.njit(cache=True, nogil=True, _nrt=False, inline="always")
+def deliver(s, t, o, q, prev, n, arch, free, nfree):
+    """Copy at node n (predecessor prev in queue q) leaves on output o in slot t."""
+    b = node_buf(s.node, n)
+    return deliver_copy(s, t, o, q, prev, n, b, node_leaf(s.node, n), desc_arrival(s.buf_desc, b),
+                        desc_get_word(s.buf_desc, b), arch, free, nfree)

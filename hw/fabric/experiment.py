@@ -34,11 +34,11 @@ from hw.fabric.counters import (
     LEAF_LOST,
     LEAF_MISORDERED,
     N_DROP,
-    PORT_DELAY_SUM,
     PORT_DROP_IN,
     PORT_RX_CELLS,
     PORT_RX_COPIES,
-    PORT_TX_CELLS,
+    TX_CELLS,
+    TX_DELAY_SUM,
     Drop,
 )
 from hw.fabric.errors import FabricConfigError
@@ -72,6 +72,8 @@ class Experiment:
     epd: bool = False
     ppd: bool = False
     frame_sizes: tuple = ()
+    threads: int = 1  # 2: the fabric's traffic sources and accounting on a second thread (same results)
+    block: int = 1024  # slots generated ahead at a time (and the two-thread chunk); same results
 
     def __post_init__(self) -> None:
         Arch.parse(self.arch)
@@ -94,7 +96,7 @@ class Experiment:
         cfg = FabricConfig(
             ports=N, arch=Arch.parse(self.arch), iterations=self.iterations, buffers=buffers,
             vcs=2 * N + program.vc_count, leaves=2 * N + program.leaf_count, capture=4 * (N + 1),
-            payload=False, block=1024,
+            payload=False, block=self.block, threads=self.threads,
         )
         fab = Fabric(cfg, seed=self.seed)
         fab.load_traffic(program, seed=self.seed)
@@ -110,6 +112,7 @@ class Experiment:
 @dataclass
 class _Snapshot:
     port: np.ndarray
+    tx: np.ndarray
     leaf: np.ndarray
     hist: np.ndarray
     dsq: float
@@ -117,7 +120,7 @@ class _Snapshot:
     @classmethod
     def of(cls, fab: Fabric) -> "_Snapshot":
         s = fab.state
-        return cls(s.port_cnt.copy(), s.leaf_cnt.copy(), s.hist.copy(), float(s.port_dsq.sum()))
+        return cls(s.port_cnt.copy(), s.port_tx.copy(), s.leaf_cnt.copy(), s.hist.copy(), float(s.port_dsq.sum()))
 
 
 def run(exp: Experiment, progress: Callable[[int, int], None] | None = None) -> dict:
@@ -135,8 +138,8 @@ def run(exp: Experiment, progress: Callable[[int, int], None] | None = None) -> 
     for k in range(exp.batches):
         fab.run(int(edges[k + 1]))
         cur = _Snapshot.of(fab)
-        n = cur.port[:, PORT_TX_CELLS].sum() - prev.port[:, PORT_TX_CELLS].sum()
-        d = cur.port[:, PORT_DELAY_SUM].sum() - prev.port[:, PORT_DELAY_SUM].sum()
+        n = cur.tx[:, TX_CELLS].sum() - prev.tx[:, TX_CELLS].sum()
+        d = cur.tx[:, TX_DELAY_SUM].sum() - prev.tx[:, TX_DELAY_SUM].sum()
         if n:
             batch_means.append(d / n)
         prev = cur
@@ -146,17 +149,19 @@ def run(exp: Experiment, progress: Callable[[int, int], None] | None = None) -> 
     s = fab.state
     end = _Snapshot.of(fab)
     port = end.port - base.port
+    tx = end.tx - base.tx
     hist = end.hist - base.hist
     leaf = end.leaf - base.leaf
-    delivered_w = int(port[:, PORT_TX_CELLS].sum())
+    delivered_w = int(tx[:, TX_CELLS].sum())
     offered_w = int(port[:, PORT_RX_COPIES].sum())
     dropped_w = port[:, PORT_DROP_IN:PORT_DROP_IN + N_DROP].sum(0)
-    delay_sum = int(port[:, PORT_DELAY_SUM].sum())
+    delay_sum = int(tx[:, TX_DELAY_SUM].sum())
     dsq = end.dsq - base.dsq
     mean = delay_sum / delivered_w if delivered_w else float("nan")
     std = float(np.sqrt(max(dsq / delivered_w - mean * mean, 0.0))) if delivered_w else float("nan")
     nz = np.flatnonzero(hist)
     total = s.port_cnt
+    delivered = int(s.port_tx[:, TX_CELLS].sum())
     dropped_all = total[:, PORT_DROP_IN:PORT_DROP_IN + N_DROP].sum(0)
     frames_ok = int(leaf[:, LEAF_FRAMES_OK].sum())
     cells_in = int(total[:, PORT_RX_CELLS].sum())
@@ -174,7 +179,7 @@ def run(exp: Experiment, progress: Callable[[int, int], None] | None = None) -> 
         "fanout": exp.fanout if exp.multicast_fraction else 1,
         "mean_fanout": mean_fanout(prog) if prog else 1.0,
         "throughput": delivered_w / (N * window),
-        "throughput_per_port": (port[:N, PORT_TX_CELLS] / window).tolist(),
+        "throughput_per_port": (tx[:N, TX_CELLS] / window).tolist(),
         "offered_load": offered_w / (N * window),
         "mean_delay": mean,
         "mean_delay_se": batch_standard_error(np.array(batch_means)) if len(batch_means) > 1 else float("nan"),
@@ -187,15 +192,15 @@ def run(exp: Experiment, progress: Callable[[int, int], None] | None = None) -> 
         "cdv_2pt": percentile(hist, 0.999) - minimum(hist),
         "loss_ratio": float(dropped_w.sum() / offered_w) if offered_w else 0.0,
         "offered": int(total[:, PORT_RX_COPIES].sum()),
-        "delivered": int(total[:, PORT_TX_CELLS].sum()),
+        "delivered": delivered,
         "dropped": {Drop(c).key: int(dropped_all[c]) for c in range(N_DROP)},
         "queued_at_end": fab.queued_copies(),
         "cells_in": cells_in,
-        "replication": float(total[:, PORT_TX_CELLS].sum() / cells_in) if cells_in else 0.0,
+        "replication": float(delivered / cells_in) if cells_in else 0.0,
         "frames_ok": frames_ok,
         "frames_bad": int(leaf[:, LEAF_FRAMES_BAD].sum()),
         "goodput": float(leaf[:, LEAF_GOOD_CELLS].sum() / (N * window)),
-        "goodput_share": float(s.leaf_cnt[:, LEAF_GOOD_CELLS].sum() / max(int(total[:, PORT_TX_CELLS].sum()), 1)),
+        "goodput_share": float(s.leaf_cnt[:, LEAF_GOOD_CELLS].sum() / max(delivered, 1)),
         "leaf_lost": int(leaf[:, LEAF_LOST].sum()),
         "leaf_misordered": int(leaf[:, LEAF_MISORDERED].sum()),
         "delay_hist": {"lower": bin_lower(nz).tolist(), "count": hist[nz].tolist()},
@@ -213,7 +218,7 @@ def seed_for(base_seed: int, exp: Experiment) -> int:
     import hashlib
     import json
 
-    key = {k: v for k, v in asdict(exp).items() if k != "seed"}
+    key = {k: v for k, v in asdict(exp).items() if k not in ("seed", "threads", "block")}  # no effect on results
     digest = hashlib.blake2b(json.dumps([base_seed, key], sort_keys=True).encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big") >> 1
 

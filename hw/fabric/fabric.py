@@ -11,11 +11,14 @@ Who uses what:
   a slot in which a cell reached a STOP port (the control port, or a port that wants every cell), so
   software sees each such cell at its exact slot;
 - throughput runs load a traffic program (``load_traffic``): cells generated inside the kernel, checked
-  by the emulated leaves inside the kernel, never handed to Python one by one.
+  by the emulated leaves inside the kernel, never handed to Python one by one. With
+  ``FabricConfig(threads=2)`` a run uses a second core for the traffic sources and the accounting of
+  delivered copies, with exactly the results of one thread (pipeline.py).
 """
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,6 +37,9 @@ from hw.fabric.counters import (
 )
 from hw.fabric.egress import STOP_CAPTURE, STOP_PORT
 from hw.fabric.errors import CellInputError, FabricConfigError
+from hw.fabric.generator import MODE_BERNOULLI, MODE_CBR, MODE_OFF, MODE_ONOFF
+from hw.fabric.memory import descriptor, queue_nodes
+from hw.fabric.pipeline import TwoThreadRunner
 from hw.fabric.registers import LEAF_COUNTERS, PORT_COUNTERS, VC_COUNTERS, build_map
 from hw.fabric.rng import SCHEDULER_STREAM, stream_seed
 from hw.fabric.state import (
@@ -42,7 +48,9 @@ from hw.fabric.state import (
     SC_FREE,
     SC_GEN_ON,
     SC_INJ_POS,
+    SC_NODE_FREE,
     SC_NOW,
+    COUNTERS,
     FabricState,
     allocate,
     reset_dynamic,
@@ -119,6 +127,11 @@ class Fabric:
         self.config = config if config is not None else FabricConfig(**kwargs)
         cfg = self.config
         self.state: FabricState = allocate(cfg)
+        self._kernel = engine.kernel(cfg.arch)
+        self._runner: TwoThreadRunner | None = None
+        if cfg.threads == 2:
+            self._runner = TwoThreadRunner(self._kernel, cfg.block, cfg.ports)
+            weakref.finalize(self, self._runner.close)
         self.map = build_map(cfg)
         self.cam = Cam(self.state.cam_key, self.state.cam_vc)
         self._status = {"STOPPED": np.zeros(1, np.uint32), "CAPTURE_FULL": np.zeros(1, np.uint32)}
@@ -152,16 +165,16 @@ class Fabric:
             "LEAF.PORT.PORT": s.leaf_port, "LEAF.HDR.VPI": s.leaf_vpi, "LEAF.HDR.VCI": s.leaf_vci,
             "LEAF.NEXT.LEAF": s.leaf_next, "HIST.COUNT.COUNT": s.hist,
         }
-        for name, (col, _) in PORT_COUNTERS.items():
-            b[f"PORT.{name}.COUNT"] = s.port_cnt[:, col]
+        for name, (array, col, _) in PORT_COUNTERS.items():
+            b[f"PORT.{name}.COUNT"] = getattr(s, array)[:, col]
         for cause in Drop:
             b[f"PORT.DROP_IN_{cause.name}.COUNT"] = s.port_cnt[:, PORT_DROP_IN + cause]
             b[f"PORT.DROP_OUT_{cause.name}.COUNT"] = s.port_cnt[:, PORT_DROP_OUT + cause]
             b[f"VC.DROP_{cause.name}.COUNT"] = s.vc_cnt[:, VC_DROP + cause]
-        for name, (col, _) in VC_COUNTERS.items():
-            b[f"VC.{name}.COUNT"] = s.vc_cnt[:, col]
-        for name, (col, _) in LEAF_COUNTERS.items():
-            b[f"LEAF.{name}.COUNT"] = s.leaf_cnt[:, col]
+        for name, (array, col, _) in VC_COUNTERS.items():
+            b[f"VC.{name}.COUNT"] = getattr(s, array) if col is None else getattr(s, array)[:, col]
+        for name, (array, col, _) in LEAF_COUNTERS.items():
+            b[f"LEAF.{name}.COUNT"] = getattr(s, array) if col is None else getattr(s, array)[:, col]
         return b
 
     def _check(self, name: str, idx: np.ndarray, values: dict) -> None:
@@ -205,7 +218,7 @@ class Fabric:
         P = self.config.port_count
         for i in range(P):
             self.state.rng[i] = stream_seed(seed, i)
-        self.state.rng[P] = stream_seed(seed, SCHEDULER_STREAM)
+        self.state.sched_rng[0] = stream_seed(seed, SCHEDULER_STREAM)
 
     # -- traffic ------------------------------------------------------------------------------------
     def load_traffic(self, program: TrafficProgram, seed: int | None = None) -> None:
@@ -221,6 +234,7 @@ class Fabric:
             raise FabricConfigError("vcs", cfg.vcs, f">= {v0 + nv} for this traffic")
         if l0 + nl > cfg.leaves:
             raise FabricConfigError("leaves", cfg.leaves, f">= {l0 + nl} for this traffic")
+        _check_generator(program, N + 1)
         r = self.regs
         leaf_idx = l0 + np.arange(nl)
         # leaves of one VC are contiguous: link each to the next of the same VC
@@ -236,6 +250,8 @@ class Fabric:
         r.write_table("VC", vc_idx, PORT=program.vc_port, VPI=program.vc_vpi, VCI=program.vc_vci, HEAD=first_leaf,
                       AAL5=int(program.vc_aal5), EPD=int(program.vc_epd), PPD=int(program.vc_ppd),
                       MCAST=program.vc_mcast.astype(np.int64), VALID=1)
+        if self._runner is not None:
+            self._runner.discard_pending(self.state)
         s = self.state
         for name, arr in program.gen.items():
             arr = np.asarray(arr)
@@ -259,6 +275,8 @@ class Fabric:
         self.traffic_vcs = (v0, v0 + nv)
 
     def stop_traffic(self) -> None:
+        if self._runner is not None:
+            self._runner.discard_pending(self.state)
         self.state.gen_mode[:] = 0
         self.state.sc[SC_GEN_ON] = 0
         self.state.sc[SC_BLK_LEN] = 0
@@ -314,7 +332,11 @@ class Fabric:
         stopped = False
         while True:
             s.sc[SC_INJ_POS] = 0
-            reason = engine.run(s, until, *inj)
+            if self._runner is not None:
+                self.state, reason = self._runner.run(s, until, inj)
+                s = self.state
+            else:
+                reason = self._kernel(s, until, *inj)
             used = int(s.sc[SC_INJ_POS])
             if used:
                 inj = tuple(a[used:] for a in inj)
@@ -360,13 +382,13 @@ class Fabric:
 
     # -- state --------------------------------------------------------------------------------------
     def queued_copies(self) -> int:
-        return int(self.state.q_len.sum())
+        """Copies in the queues: the pointer nodes not free."""
+        return self.config.nodes - int(self.state.sc[SC_NODE_FREE])
 
     def reset_statistics(self) -> None:
         """Zero every counter and the histogram (tables and queues untouched)."""
-        s = self.state
-        for a in (s.port_cnt, s.vc_cnt, s.leaf_cnt, s.port_dsq, s.hist):
-            a[...] = 0
+        for name in COUNTERS:
+            getattr(self.state, name)[...] = 0
 
     def reset(self) -> None:
         """Hardware reset: registers to reset values, memory emptied, reserved entries back. Virtual
@@ -385,6 +407,50 @@ class Fabric:
         self._reserved_entries()
 
 
+def _check_generator(program: TrafficProgram, P: int) -> None:
+    """The generator's tables index each other without bounds checks in the kernel (and a BERNOULLI
+    source looks up its VC column before knowing whether a cell arrives, generator.py): every source
+    that draws a VC needs a non-empty column range inside the alias table. And a source sends only
+    VCs keyed on its own input port (as build() makes them): the sources then share no state, so the
+    kernel may generate them in any order (generator.py) and still match the slot-by-slot twin."""
+    gen = program.gen
+    mode = np.asarray(gen["gen_mode"])
+    off, n = np.asarray(gen["alias_off"], np.int64), np.asarray(gen["alias_n"], np.int64)
+    alias_vc, alias_alt = np.asarray(gen["alias_vc"], np.int64), np.asarray(gen["alias_alt"], np.int64)
+    size = len(gen["alias_prob"])
+    if len(alias_vc) != size or len(alias_alt) != size:
+        raise FabricConfigError("traffic alias table", (size, len(alias_vc), len(alias_alt)),
+                                "alias_prob, alias_vc and alias_alt of one length")
+    cal_off, cal_len = np.asarray(gen["cal_off"], np.int64), np.asarray(gen["cal_len"], np.int64)
+    cal_vc = np.asarray(gen["cal_vc"], np.int64)
+    nv = program.vc_count
+    for i in range(P):
+        m = int(mode[i])
+        if m not in (MODE_OFF, MODE_BERNOULLI, MODE_ONOFF, MODE_CBR):
+            raise FabricConfigError(f"traffic gen_mode[{i}]", m, "a generator mode (generator.py)")
+        if m in (MODE_BERNOULLI, MODE_ONOFF):
+            if not (n[i] >= 1 and 0 <= off[i] and off[i] + n[i] <= size):
+                raise FabricConfigError(f"traffic alias columns of port {i}", (int(off[i]), int(n[i])),
+                                        f"1 or more columns inside the alias table (0..{size})")
+            sent = np.concatenate([alias_vc[off[i]:off[i] + n[i]], alias_alt[off[i]:off[i] + n[i]]])
+        elif m == MODE_CBR:
+            if not (cal_len[i] >= 1 and 0 <= cal_off[i] and cal_off[i] + cal_len[i] <= len(cal_vc)):
+                raise FabricConfigError(f"traffic calendar of port {i}", (int(cal_off[i]), int(cal_len[i])),
+                                        f"1 or more slots inside the calendar (0..{len(cal_vc)})")
+            sent = cal_vc[cal_off[i]:cal_off[i] + cal_len[i]]
+            sent = sent[sent >= 0]
+        else:
+            continue
+        bad = sent[(sent < 0) | (sent >= nv)]
+        if bad.size:
+            raise FabricConfigError(f"traffic VCs of port {i}", int(bad[0]), f"VCs of the program, 0..{nv - 1}")
+        foreign = sent[program.vc_port[sent] != i]
+        if foreign.size:
+            raise FabricConfigError(f"traffic VCs of port {i}", int(foreign[0]),
+                                    f"a VC keyed on input port {i} (VC {int(foreign[0])} is on port "
+                                    f"{int(program.vc_port[foreign[0]])})")
+
+
 __all__ = ["Fabric", "FabricPort", "ControlPort", "Received", "Advance", "queue_contents"]
 
 
@@ -396,12 +462,10 @@ def queue_contents(fabric: Fabric) -> dict:
     P = cfg.port_count
     out = {}
     for q in range(cfg.queue_count):
-        n = int(s.q_head[q])
         items = []
-        while n >= 0:
-            b = int(s.node_buf[n])
-            items.append((int(s.buf_vc[b]), int(s.buf_seq[b]), int(s.node_leaf[n])))
-            n = int(s.node_next[n])
+        for b, leaf in queue_nodes(s, q):
+            _, seq, vc, _ = descriptor(s, b)
+            items.append((vc, seq, leaf))
         if not items:
             continue
         if cfg.arch.name == "OQ":

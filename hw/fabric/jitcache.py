@@ -4,7 +4,8 @@ Numba's on-disk cache judges a compiled function fresh when *its own* source fil
 a fabric kernel inlines and links code from several modules (engine.run pulls in nearly the whole
 package, and hw/cell.py's HEC). An edit to a helper would leave callers running stale cached code.
 So every kernel of this package gets as its "source stamp" a digest of all the package's sources
-plus hw/cell.py: any edit invalidates every fabric kernel at once (one recompile, ~30-60 s cold).
+plus hw/cell.py: any edit invalidates every fabric kernel at once (one recompile of every kernel,
+about 30 s cold: ``atmemu bench fabric`` reports it).
 
 This plugs into numba's cache-locator list (numba.core.caching.CacheImpl._locator_classes, present
 since numba 0.4x); if that hook is missing, numba's default per-file behaviour stays in place.

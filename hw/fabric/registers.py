@@ -12,7 +12,6 @@ from hw.fabric.counters import (
     LEAF_DELAY_MAX,
     LEAF_DELAY_MIN,
     LEAF_DELAY_SUM,
-    LEAF_DROPPED,
     LEAF_FRAMES_BAD,
     LEAF_FRAMES_OK,
     LEAF_GOOD_CELLS,
@@ -21,15 +20,14 @@ from hw.fabric.counters import (
     LEAF_OUT,
     N_DROP,
     NIL,
-    PORT_DELAY_MAX,
-    PORT_DELAY_SUM,
     PORT_GEN_BLOCKED,
     PORT_RX_CELLS,
     PORT_RX_COPIES,
-    PORT_TX_CELLS,
+    TX_CELLS,
+    TX_DELAY_MAX,
+    TX_DELAY_SUM,
     VC_IN_CELLS,
     VC_OFFERED,
-    VC_OUT,
     Drop,
 )
 from hw.regs import Access, Field, Register, RegisterMap, Window, counter
@@ -49,31 +47,33 @@ HIST_BASE = 0x0300_0000
 
 RO, RW, W1C = Access.RO, Access.RW, Access.W1C
 
-# Column of each 64-bit counter register in the kernel's counter arrays (the binding in fabric.py).
+# Array (a field of the state, state.py) and column (None: a 1-D array) of each 64-bit counter
+# register, in register order (the binding in fabric.py). DROP_* counters: port_cnt and vc_cnt columns
+# PORT_DROP_IN / PORT_DROP_OUT / VC_DROP + cause.
 PORT_COUNTERS = {
-    "RX_CELLS": (PORT_RX_CELLS, "cells that arrived on this input"),
-    "RX_COPIES": (PORT_RX_COPIES, "copies those cells offered (fanout; 1 when unroutable)"),
-    "TX_CELLS": (PORT_TX_CELLS, "copies delivered on this output"),
-    "GEN_BLOCKED": (PORT_GEN_BLOCKED, "generated cells not sent: an injected cell held the input line"),
-    "DELAY_SUM": (PORT_DELAY_SUM, "sum of the queueing delays (slots) of the copies delivered here"),
-    "DELAY_MAX": (PORT_DELAY_MAX, "largest queueing delay (slots) of a copy delivered here"),
+    "RX_CELLS": ("port_cnt", PORT_RX_CELLS, "cells that arrived on this input"),
+    "RX_COPIES": ("port_cnt", PORT_RX_COPIES, "copies those cells offered (fanout; 1 when unroutable)"),
+    "TX_CELLS": ("port_tx", TX_CELLS, "copies delivered on this output"),
+    "GEN_BLOCKED": ("port_cnt", PORT_GEN_BLOCKED, "generated cells not sent: an injected cell held the input line"),
+    "DELAY_SUM": ("port_tx", TX_DELAY_SUM, "sum of the queueing delays (slots) of the copies delivered here"),
+    "DELAY_MAX": ("port_tx", TX_DELAY_MAX, "largest queueing delay (slots) of a copy delivered here"),
 }
 VC_COUNTERS = {
-    "IN_CELLS": (VC_IN_CELLS, "cells received on this VC"),
-    "OFFERED": (VC_OFFERED, "copies offered (cells x leaves at arrival)"),
-    "OUT": (VC_OUT, "copies delivered"),
+    "IN_CELLS": ("vc_cnt", VC_IN_CELLS, "cells received on this VC"),
+    "OFFERED": ("vc_cnt", VC_OFFERED, "copies offered (cells x leaves at arrival)"),
+    "OUT": ("vc_out", None, "copies delivered"),
 }
 LEAF_COUNTERS = {
-    "OUT": (LEAF_OUT, "copies delivered to this leaf"),
-    "LOST": (LEAF_LOST, "sequence gaps seen by the leaf checker (cells lost before this leaf)"),
-    "MISORDERED": (LEAF_MISORDERED, "cells older than one already delivered (duplicate or reordered)"),
-    "FRAMES_OK": (LEAF_FRAMES_OK, "AAL5 frames delivered whole"),
-    "FRAMES_BAD": (LEAF_FRAMES_BAD, "AAL5 frames closed with a missing cell"),
-    "DROPPED": (LEAF_DROPPED, "copies for this leaf dropped in the fabric (any cause)"),
-    "DELAY_SUM": (LEAF_DELAY_SUM, "sum of the delays of the copies delivered to this leaf"),
-    "DELAY_MIN1": (LEAF_DELAY_MIN, "1 + smallest delay delivered (0: none yet)"),
-    "DELAY_MAX": (LEAF_DELAY_MAX, "largest delay delivered"),
-    "GOOD_CELLS": (LEAF_GOOD_CELLS, "cells of the AAL5 frames counted in FRAMES_OK (goodput)"),
+    "OUT": ("leaf_cnt", LEAF_OUT, "copies delivered to this leaf"),
+    "LOST": ("leaf_cnt", LEAF_LOST, "sequence gaps seen by the leaf checker (cells lost before this leaf)"),
+    "MISORDERED": ("leaf_cnt", LEAF_MISORDERED, "cells older than one already delivered (duplicate or reordered)"),
+    "FRAMES_OK": ("leaf_cnt", LEAF_FRAMES_OK, "AAL5 frames delivered whole"),
+    "FRAMES_BAD": ("leaf_cnt", LEAF_FRAMES_BAD, "AAL5 frames closed with a missing cell"),
+    "DROPPED": ("leaf_drop", None, "copies for this leaf dropped in the fabric (any cause)"),
+    "DELAY_SUM": ("leaf_cnt", LEAF_DELAY_SUM, "sum of the delays of the copies delivered to this leaf"),
+    "DELAY_MIN1": ("leaf_cnt", LEAF_DELAY_MIN, "1 + smallest delay delivered (0: none yet)"),
+    "DELAY_MAX": ("leaf_cnt", LEAF_DELAY_MAX, "largest delay delivered"),
+    "GOOD_CELLS": ("leaf_cnt", LEAF_GOOD_CELLS, "cells of the AAL5 frames counted in FRAMES_OK (goodput)"),
 }
 
 DROP_DOC = {
@@ -135,7 +135,7 @@ def _port_window(cfg: FabricConfig) -> Window:
                  "queue occupancy the thresholds compare against"),
     ]
     offset = 0x18
-    for name, (_, doc) in PORT_COUNTERS.items():
+    for name, (_, _, doc) in PORT_COUNTERS.items():
         regs.append(counter(name, offset, doc))
         offset += 8
     for cause in Drop:
@@ -166,7 +166,7 @@ def _vc_window(cfg: FabricConfig) -> Window:
                  "leaf list (one leaf: point-to-point; several: point-to-multipoint)"),
     ]
     offset = 0x10
-    for name, (_, doc) in VC_COUNTERS.items():
+    for name, (_, _, doc) in VC_COUNTERS.items():
         regs.append(counter(name, offset, doc))
         offset += 8
     for cause in Drop:
@@ -195,7 +195,7 @@ def _leaf_window(cfg: FabricConfig) -> Window:
                  "leaf-list link"),
     ]
     offset = 0x10
-    for name, (_, doc) in LEAF_COUNTERS.items():
+    for name, (_, _, doc) in LEAF_COUNTERS.items():
         regs.append(counter(name, offset, doc))
         offset += 8
     doc = (

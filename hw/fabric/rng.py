@@ -54,7 +54,7 @@ def threshold(p: float) -> int:
 # -- kernel versions -------------------------------------------------------------------------------
 
 
-@nb.njit(cache=True, nogil=True, _nrt=False, inline="always")
+@nb.njit(cache=True, nogil=True, _nrt=False)
 def next_u32(state, i):
     """Advance stream ``i`` of the uint64 array ``state``; return 32 random bits (as uint64)."""
     x = state[i]
@@ -65,7 +65,16 @@ def next_u32(state, i):
     return (x * np.uint64(XS_MULT)) >> np.uint64(32)
 
 
-@nb.njit(cache=True, nogil=True, _nrt=False, inline="always")
+@nb.njit(cache=True, nogil=True, _nrt=False)
+def xorshift_step(x):
+    """The same step on a state held in a register: (next state, 32 random bits as uint64)."""
+    x ^= x >> np.uint64(12)
+    x ^= x << np.uint64(25)
+    x ^= x >> np.uint64(27)
+    return x, (x * np.uint64(XS_MULT)) >> np.uint64(32)
+
+
+@nb.njit(cache=True, nogil=True, _nrt=False)
 def below(state, i, n):
     """Uniform integer in 0..n-1 from stream ``i`` (n >= 1)."""
     return np.int64((next_u32(state, i) * np.uint64(n)) >> np.uint64(32))

@@ -5,20 +5,30 @@ Sizes depend on the configuration only, never on the run length.
 
 Shared cell memory (the "buffer" of a shared-memory switch chip), one entry per buffered cell:
 
-    buf_vc     int32   VC (translation-table entry) of the cell
-    buf_seq    uint32  ingress sequence number of the cell on its VC (what the leaf checker checks)
-    buf_arr    int64   arrival slot (for the queueing delay)
+    buf_desc   int64[2]  the descriptor a delivery reads, as one 16-octet record (memory.py):
+                         arrival slot; sequence number on its VC (what the leaf checker checks),
+                         VC (translation-table entry) and flags (PTI, CLP, first-of-frame, payload)
     buf_ref    uint16  reference count: copies still queued (multicast replicates the pointer)
-    buf_flags  uint8   PTI, CLP, first-of-frame, has-payload
     buf_in     uint16  input port (occupancy accounting of input-queued fabrics)
-    free_stack int32   the free list (a stack of buffer numbers)
+    free_stack uint32  the free list (a stack of buffer numbers)
     cell_mem   uint8[52]  header (4 octets, no HEC) + payload, only when ``payload`` is on; cells
                           generated inside the kernel never use it: a leaf needs only the VC, the
                           sequence number and the arrival slot, which the descriptor holds.
 
 Pointer RAM, one node per queued copy (a multicast cell has one node per leaf, one buffer):
 
-    node_buf, node_leaf, node_next   int32  (queues are singly linked lists of nodes)
+    node       int32[3]  buffer, leaf, next node (-1: none): one 12-octet record, so a delivery
+                         touches one cache line (rarely two) of it (queues are singly linked lists)
+    node_stack uint32  the free nodes (a stack of node numbers)
+
+Records are stored flat (record r, word k at ``r * WIDTH + k``) so the kernels index them with a
+constant stride. The same holds for the counters: ``port_cf``, ``port_txf``, ``vc_cf``, ``leaf_cf``
+are flat views of ``port_cnt``, ``port_tx``, ``vc_cnt``, ``leaf_cnt`` (what the register file binds,
+by column). The counters the ingress writes and those the delivery accounting writes are in separate
+arrays (counters.py), as are a leaf's discard state (``leaf_discard``) and its checker's state
+(``leaf_rx``, ``leaf_expect``, ``leaf_pdu_cells``), and the sources' random streams (``rng``) and the
+scheduler's (``sched_rng``): in a two-thread run (pipeline.py) the two sides run at once and must not
+share a cache line.
 """
 
 from __future__ import annotations
@@ -34,15 +44,17 @@ from hw.fabric.counters import (
     PORT_CAPTURE,
     PORT_COLUMNS,
     PORT_STOP,
+    TX_COLUMNS,
     VC_COLUMNS,
 )
+from hw.fabric.memory import DESC_WIDTH, NODE_WIDTH
 from hw.fabric.stats import HIST_BINS
 
 # scalar slots of ``sc`` (int64)
 SC_NOW = 0  # next slot to run
 SC_FREE = 1  # free buffers (= depth of free_stack)
-SC_NODE_FREE = 2  # head of the free node list
-SC_NODE_AVAIL = 3  # free nodes
+SC_NODE_FREE = 2  # free nodes (= depth of node_stack)
+# 3: unused
 SC_CAP_N = 4  # cells in the capture buffer
 SC_BLK_T0 = 5  # first slot of the generated block
 SC_BLK_LEN = 6  # slots in the block (0 = none generated)
@@ -52,7 +64,14 @@ SC_ARCH = 9
 SC_ITER = 10
 SC_PORTS = 11  # N (line ports); control port is N
 SC_GEN_ON = 12  # 1 when a traffic program is loaded
+SC_LOG_N = 13  # records in the delivery log (two-thread runs, pipeline.py)
 SC_COUNT = 16
+
+# delivery log record (egress.log_delivery): delay, descriptor word, output << 32 | leaf
+LOG_WIDTH = 3
+LOG_DELAY = 0
+LOG_WORD = 1
+LOG_WHERE = 2
 
 CELL_MEM_OCTETS = 52  # 4 header octets (without HEC) + 48 payload
 
@@ -63,33 +82,39 @@ FIELDS = (
     "leaf_flags", "leaf_port", "leaf_vpi", "leaf_vci", "leaf_next",
     "cam_key", "cam_vc",
     # shared memory and pointer RAM
-    "buf_vc", "buf_seq", "buf_arr", "buf_ref", "buf_flags", "buf_in", "free_stack", "cell_mem",
-    "node_buf", "node_leaf", "node_next",
-    "q_head", "q_tail", "q_len", "occ",
+    "buf_desc", "buf_ref", "buf_in", "free_stack", "cell_mem",
+    "node", "node_stack",
+    "q_head", "q_tail", "occ",
     # per-VC and per-leaf dynamic state
-    "vc_seq", "vc_mid", "leaf_state", "leaf_expect", "leaf_pdu_cells",
+    "vc_seq", "vc_mid", "leaf_discard", "leaf_rx", "leaf_expect", "leaf_pdu_cells",
     # counters and statistics
-    "port_cnt", "vc_cnt", "leaf_cnt", "port_dsq", "hist",
+    "port_cnt", "port_tx", "vc_cnt", "vc_out", "leaf_cnt", "leaf_drop", "port_cf", "port_txf", "vc_cf", "leaf_cf",
+    "port_dsq", "hist",
     # capture buffer (cells handed to software)
     "cap_slot", "cap_port", "cap_in", "cap_vc", "cap_leaf", "cap_cell",
-    # schedulers
-    "ptr_grant", "ptr_accept", "ptr_mc", "req_cnt", "req_list", "grant", "match_in", "match_out", "mc_win",
+    # schedulers (serve_list: the busy outputs of a slot, arch_oq.py)
+    "serve_list", "ptr_grant", "ptr_accept", "ptr_mc", "req_cnt", "req_list", "grant", "match_in", "match_out",
+    "mc_win",
     # traffic generator: configuration
     "gen_mode", "gen_thr", "gen_end_thr", "gen_len_kind", "gen_clp_thr",
     "alias_off", "alias_n", "alias_prob", "alias_vc", "alias_alt",
     "len_off", "len_n", "len_cdf", "len_val",
     "cal_off", "cal_len", "cal_vc",
     # traffic generator: dynamic
-    "rng", "gen_vc", "gen_left", "vc_left", "blk_vc", "blk_fl",
+    "rng", "sched_rng", "gen_vc", "gen_left", "vc_left", "gen_ports", "blk_arr", "blk_end",
+    # delivery log (empty: deliveries are accounted at once; see pipeline.py)
+    "dlog",
     "sc",
 )
 
 FabricState = namedtuple("FabricState", FIELDS)
 
-# leaf_state bits
+# leaf_discard: the frame discard state of a leaf's copies at ingress (admission.py)
 LS_DISCARD_MASK = 3  # 0 normal, 1 EPD discarding, 2 PPD discarding
 LS_EPD = 1
 LS_PPD = 2
+# leaf_rx bits: what the emulated endpoint behind the leaf remembers (egress.check_leaf). Ingress and
+# egress state live in separate arrays: they may be updated by two threads at once (pipeline.py).
 LS_SYNC = 4  # the checker has seen a cell
 LS_FRAME_OK = 8  # the PDU being reassembled is so far exactly one frame
 LS_IN_PDU = 16  # the leaf's reassembly buffer holds cells (an AUU=1 cell empties it)
@@ -111,37 +136,36 @@ def allocate(cfg: FabricConfig) -> FabricState:
         vc_port=np.zeros(V, np.int16),
         vc_vpi=np.zeros(V, np.int16),
         vc_vci=np.zeros(V, np.int32),
-        vc_head=np.full(V, NIL, np.int32),
+        vc_head=np.full(V, NIL, np.uint32),
         leaf_flags=np.zeros(L, np.uint8),
-        leaf_port=np.zeros(L, np.int16),
+        leaf_port=np.zeros(L, np.uint16),
         leaf_vpi=np.zeros(L, np.int16),
         leaf_vci=np.zeros(L, np.int32),
-        leaf_next=np.full(L, NIL, np.int32),
+        leaf_next=np.full(L, NIL, np.uint32),
         cam_key=np.full(cam, -1, np.int64),
         cam_vc=np.full(cam, -1, np.int32),
-        buf_vc=np.zeros(M, np.int32),
-        buf_seq=np.zeros(M, np.uint32),
-        buf_arr=np.zeros(M, np.int64),
+        buf_desc=np.zeros(M * DESC_WIDTH, np.int64),
         buf_ref=np.zeros(M, np.uint16),
-        buf_flags=np.zeros(M, np.uint8),
         buf_in=np.zeros(M, np.uint16),
-        free_stack=np.zeros(M, np.int32),
+        free_stack=np.zeros(M, np.uint32),
         cell_mem=np.zeros((M if cfg.payload else 0, CELL_MEM_OCTETS), np.uint8),
-        node_buf=np.zeros(Q, np.int32),
-        node_leaf=np.zeros(Q, np.int32),
-        node_next=np.zeros(Q, np.int32),
+        node=np.zeros(Q * NODE_WIDTH, np.int32),
+        node_stack=np.zeros(Q, np.uint32),
         q_head=np.zeros(nq, np.int32),
         q_tail=np.zeros(nq, np.int32),
-        q_len=np.zeros(nq, np.int32),
         occ=np.zeros(P, np.int32),
         vc_seq=np.zeros(V, np.uint32),
         vc_mid=np.zeros(V, np.uint8),
-        leaf_state=np.zeros(L, np.uint8),
+        leaf_discard=np.zeros(L, np.uint8),
+        leaf_rx=np.zeros(L, np.uint8),
         leaf_expect=np.zeros(L, np.uint32),
         leaf_pdu_cells=np.zeros(L, np.uint32),  # user cells in the leaf's reassembly buffer
         port_cnt=np.zeros((P, PORT_COLUMNS), np.int64),
+        port_tx=np.zeros((P, TX_COLUMNS), np.int64),
         vc_cnt=np.zeros((V, VC_COLUMNS), np.int64),
+        vc_out=np.zeros(V, np.int64),
         leaf_cnt=np.zeros((L, LEAF_COLUMNS), np.int64),
+        leaf_drop=np.zeros(L, np.int64),
         port_dsq=np.zeros(P, np.float64),
         hist=np.zeros(HIST_BINS, np.int64),
         cap_slot=np.zeros(K, np.int64),
@@ -150,6 +174,7 @@ def allocate(cfg: FabricConfig) -> FabricState:
         cap_vc=np.zeros(K, np.int32),
         cap_leaf=np.zeros(K, np.int32),
         cap_cell=np.zeros((K, 53), np.uint8),
+        serve_list=np.zeros(P, np.uint16),
         ptr_grant=np.zeros(P, np.int32),
         ptr_accept=np.zeros(P, np.int32),
         ptr_mc=np.zeros(P, np.int32),
@@ -164,26 +189,31 @@ def allocate(cfg: FabricConfig) -> FabricState:
         gen_end_thr=np.zeros(P, np.uint64),
         gen_len_kind=np.zeros(P, np.uint8),
         gen_clp_thr=np.zeros(P, np.uint64),
-        alias_off=np.zeros(P, np.int32),
-        alias_n=np.zeros(P, np.int32),
+        alias_off=np.zeros(P, np.uint32),
+        alias_n=np.zeros(P, np.uint32),
         alias_prob=np.zeros(1, np.uint64),
-        alias_vc=np.zeros(1, np.int32),
-        alias_alt=np.zeros(1, np.int32),
-        len_off=np.zeros(P, np.int32),
-        len_n=np.zeros(P, np.int32),
+        alias_vc=np.zeros(1, np.uint32),
+        alias_alt=np.zeros(1, np.uint32),
+        len_off=np.zeros(P, np.uint32),
+        len_n=np.zeros(P, np.uint32),
         len_cdf=np.zeros(1, np.uint64),
         len_val=np.ones(1, np.int32),
-        cal_off=np.zeros(P, np.int32),
-        cal_len=np.zeros(P, np.int32),
+        cal_off=np.zeros(P, np.uint32),
+        cal_len=np.zeros(P, np.uint32),
         cal_vc=np.full(1, -1, np.int32),
-        rng=np.ones(P + 1, np.uint64),  # one stream per input port, then the scheduler's
+        rng=np.ones(P, np.uint64),  # one stream per input port (the sources)
+        sched_rng=np.ones(1, np.uint64),  # the scheduler's stream (PIM, FIFO contention)
         gen_vc=np.zeros(P, np.int32),
         gen_left=np.zeros(P, np.int32),
         vc_left=np.zeros(V, np.int32),
-        blk_vc=np.full((P, B), -1, np.int32),
-        blk_fl=np.zeros((P, B), np.uint8),
+        gen_ports=np.zeros(P, np.uint16),
+        blk_arr=np.zeros(P * B, np.int32),  # generated arrivals of a block (generator.py)
+        blk_end=np.zeros(B, np.int32),
+        dlog=np.zeros(0, np.int64),
         sc=np.zeros(SC_COUNT, np.int64),
     )
+    a.update(port_cf=a["port_cnt"].reshape(-1), port_txf=a["port_tx"].reshape(-1), vc_cf=a["vc_cnt"].reshape(-1),
+             leaf_cf=a["leaf_cnt"].reshape(-1))
     s = FabricState(**a)
     s.sc[SC_ARCH] = int(cfg.arch)
     s.sc[SC_ITER] = cfg.iterations
@@ -196,17 +226,14 @@ def allocate(cfg: FabricConfig) -> FabricState:
 def reset_dynamic(s: FabricState, cfg: FabricConfig) -> None:
     """Empty memory and queues (the state after a hardware reset, tables aside)."""
     M, Q = cfg.buffers, cfg.nodes
-    s.free_stack[:] = np.arange(M - 1, -1, -1, dtype=np.int32)  # pop order 0, 1, 2...
+    s.free_stack[:] = np.arange(M - 1, -1, -1, dtype=np.uint32)  # pop order 0, 1, 2...
     s.buf_ref[:] = 0
-    s.node_next[:] = np.arange(1, Q + 1, dtype=np.int32)
-    s.node_next[Q - 1] = -1
+    s.node_stack[:] = np.arange(Q - 1, -1, -1, dtype=np.uint32)  # pop order 0, 1, 2...
     s.q_head[:] = -1
     s.q_tail[:] = -1
-    s.q_len[:] = 0
     s.occ[:] = 0
     s.sc[SC_FREE] = M
-    s.sc[SC_NODE_FREE] = 0
-    s.sc[SC_NODE_AVAIL] = Q
+    s.sc[SC_NODE_FREE] = Q
     s.sc[SC_CAP_N] = 0
     s.sc[SC_BLK_LEN] = 0
     s.sc[SC_INJ_POS] = 0
@@ -216,14 +243,18 @@ def reset_dynamic(s: FabricState, cfg: FabricConfig) -> None:
 
 
 #: arrays sized by the shared memory (M) and the pointer RAM (Q): what a buffered cell costs
-PER_BUFFER = ("buf_vc", "buf_seq", "buf_arr", "buf_ref", "buf_flags", "buf_in", "free_stack")
-PER_NODE = ("node_buf", "node_leaf", "node_next")
+PER_BUFFER = ("buf_desc", "buf_ref", "buf_in", "free_stack")
+PER_NODE = ("node", "node_stack")
+#: fields that are views of other fields (not counted twice)
+VIEWS = ("port_cf", "port_txf", "vc_cf", "leaf_cf")
+#: the counters and statistics (Fabric.reset_statistics zeroes them)
+COUNTERS = ("port_cnt", "port_tx", "vc_cnt", "vc_out", "leaf_cnt", "leaf_drop", "port_dsq", "hist")
 
 
 def octets_per_buffered_cell(s: FabricState) -> dict[str, float]:
     """Octets of state per cell of shared memory: the descriptor and free list, the pointer nodes
     (nodes / buffers of them), and the stored cell when payloads are kept."""
-    M = s.buf_vc.shape[0]
+    M = s.buf_ref.shape[0]
     desc = sum(getattr(s, f).nbytes for f in PER_BUFFER) / M
     nodes = sum(getattr(s, f).nbytes for f in PER_NODE) / M
     cell = s.cell_mem.nbytes / M
@@ -231,4 +262,4 @@ def octets_per_buffered_cell(s: FabricState) -> dict[str, float]:
 
 
 def state_bytes(s: FabricState) -> int:
-    return sum(a.nbytes for a in s)
+    return sum(getattr(s, f).nbytes for f in FIELDS if f not in VIEWS)

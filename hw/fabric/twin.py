@@ -1,4 +1,4 @@
-"""Plain-Python twin of the engine kernel (engine.run and everything it calls).
+"""Plain-Python twin of the engine kernels (engine.run_oq, run_iq_fifo, run_voq and all they call).
 
 An independent reference model: the same algorithm and the same random draws, but written with
 Python objects (a deque per queue, a small object per buffered cell, counts instead of a free list),
@@ -26,7 +26,6 @@ from hw.fabric.counters import (
     LEAF_DELAY_MAX,
     LEAF_DELAY_MIN,
     LEAF_DELAY_SUM,
-    LEAF_DROPPED,
     LEAF_FRAMES_BAD,
     LEAF_FRAMES_OK,
     LEAF_GOOD_CELLS,
@@ -38,15 +37,16 @@ from hw.fabric.counters import (
     NIL,
     PORT_CAPTURE,
     PORT_COLUMNS,
-    PORT_DELAY_MAX,
-    PORT_DELAY_SUM,
     PORT_DROP_IN,
     PORT_DROP_OUT,
     PORT_GEN_BLOCKED,
     PORT_RX_CELLS,
     PORT_RX_COPIES,
     PORT_STOP,
-    PORT_TX_CELLS,
+    TX_CELLS,
+    TX_COLUMNS,
+    TX_DELAY_MAX,
+    TX_DELAY_SUM,
     VC_AAL5,
     VC_COLUMNS,
     VC_DROP,
@@ -54,7 +54,6 @@ from hw.fabric.counters import (
     VC_IN_CELLS,
     VC_MCAST,
     VC_OFFERED,
-    VC_OUT,
     VC_PPD,
     VC_VALID,
     Drop,
@@ -117,13 +116,17 @@ class TwinFabric:
         self.discard: dict[int, int] = {}
         self.checker: dict[int, LeafChecker] = {}
         self.port_cnt = np.zeros((self.P, PORT_COLUMNS), np.int64)
+        self.port_tx = np.zeros((self.P, TX_COLUMNS), np.int64)
         self.vc_cnt = np.zeros((cfg.vcs, VC_COLUMNS), np.int64)
+        self.vc_out = np.zeros(cfg.vcs, np.int64)
         self.leaf_cnt = np.zeros((cfg.leaves, LEAF_COLUMNS), np.int64)
+        self.leaf_drop = np.zeros(cfg.leaves, np.int64)
         self.port_dsq = np.zeros(self.P, np.float64)
         self.hist = np.zeros(HIST_BINS, np.int64)
         self.captured: list[tuple] = []  # (slot, port, in port, vc, leaf, cell bytes)
         self.received: dict[int, list[tuple]] = {}
-        self.rng = [XorShift64Star(int(x)) for x in s.rng]
+        # one stream per port (the sources), then the scheduler's
+        self.rng = [XorShift64Star(int(x)) for x in s.rng] + [XorShift64Star(int(s.sched_rng[0]))]
         self.gen_vc = [0] * self.P
         self.gen_left = [0] * self.P
         self.vc_left: dict[int, int] = {}
@@ -237,7 +240,7 @@ class TwinFabric:
         self.port_cnt[i, PORT_DROP_IN + cause] += 1
         self.port_cnt[o, PORT_DROP_OUT + cause] += 1
         self.vc_cnt[v, VC_DROP + cause] += 1
-        self.leaf_cnt[leaf, LEAF_DROPPED] += 1
+        self.leaf_drop[leaf] += 1
 
     def arrive(self, t: int, i: int, v: int, pti: int, clp: int, cell: bytes | None) -> None:
         s = self.s
@@ -347,12 +350,12 @@ class TwinFabric:
         b, leaf, v = copy.buf, copy.leaf, copy.buf.vc
         d = t - b.arrival
         self.free_nodes += 1
-        self.port_cnt[o, PORT_TX_CELLS] += 1
-        self.port_cnt[o, PORT_DELAY_SUM] += d
-        self.port_cnt[o, PORT_DELAY_MAX] = max(self.port_cnt[o, PORT_DELAY_MAX], d)
+        self.port_tx[o, TX_CELLS] += 1
+        self.port_tx[o, TX_DELAY_SUM] += d
+        self.port_tx[o, TX_DELAY_MAX] = max(self.port_tx[o, TX_DELAY_MAX], d)
         self.port_dsq[o] += float(d) * float(d)
         self.hist[hist_bin_twin(d)] += 1
-        self.vc_cnt[v, VC_OUT] += 1
+        self.vc_out[v] += 1
         lc = self.leaf_cnt[leaf]
         lc[LEAF_OUT] += 1
         lc[LEAF_DELAY_SUM] += d

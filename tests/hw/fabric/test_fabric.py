@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import tracemalloc
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -18,14 +20,14 @@ from hw.fabric.counters import (
     PORT_DROP_IN,
     PORT_RX_CELLS,
     PORT_RX_COPIES,
-    PORT_TX_CELLS,
+    TX_CELLS,
     VC_DROP,
     VC_OFFERED,
-    VC_OUT,
     Drop,
 )
-from hw.fabric.errors import CellInputError
+from hw.fabric.errors import CellInputError, FabricConfigError
 from hw.fabric.fabric import Fabric
+from hw.fabric.memory import descriptor, queue_nodes
 from hw.fabric.state import state_bytes
 from hw.fabric.tables import header_twin, parse_header_twin, parse_test_cell_payload
 from hw.fabric.traffic import Traffic, build
@@ -170,6 +172,26 @@ def test_bad_input_raises_typed_errors():
         Fabric(FabricConfig(ports=2, payload=False)).port(0).send(cells_on(0, 5, 1))
 
 
+def test_a_traffic_program_whose_tables_do_not_hold_is_refused_by_name():
+    """The kernel indexes the generator's tables without bounds checks: load_traffic checks them."""
+    fab = small()
+    good = build(Traffic("uniform", 0.5), 4)
+    for name, bad, field in (
+        ("alias_n", lambda a: a.__setitem__(1, 0), "alias columns of port 1"),
+        ("alias_off", lambda a: a.__setitem__(2, 10_000), "alias columns of port 2"),
+        ("alias_vc", lambda a: a.__setitem__(0, 999), "traffic VCs of port 0"),
+        ("alias_alt", lambda a: a.__setitem__(0, 5), "a VC keyed on input port 0"),  # VC 5 is input 1's
+        ("gen_mode", lambda a: a.__setitem__(3, 9), "gen_mode[3]"),
+    ):
+        gen = {k: np.array(v, copy=True) for k, v in good.gen.items()}
+        bad(gen[name])
+        with pytest.raises(FabricConfigError, match=re.escape(field)):
+            fab.load_traffic(replace(good, gen=gen))
+    fab.load_traffic(good)  # the checks pass a real program
+    fab.run(100)
+    assert fab.state.port_cnt[:4, PORT_RX_CELLS].sum() > 0
+
+
 @pytest.mark.parametrize("arch", ARCHS)
 def test_a_consumer_that_wants_every_cell_sees_each_at_its_slot(arch):
     fab = Fabric(FabricConfig(ports=4, arch=arch, buffers=512, vcs=64, leaves=128, capture=32), seed=3)
@@ -196,7 +218,7 @@ def test_capture_without_stop_loses_nothing_when_the_buffer_fills():
         fab.regs.set("PORT.CTRL", p, CAPTURE=1, STOP=0)
     r = fab.advance(2000)
     assert r.slot == 2000 and not r.stopped
-    assert sum(len(fab.port(p).receive()) for p in range(4)) == fab.state.port_cnt[:4, PORT_TX_CELLS].sum()
+    assert sum(len(fab.port(p).receive()) for p in range(4)) == fab.state.port_tx[:4, TX_CELLS].sum()
     assert fab.regs.get("STATUS", "CAPTURE_FULL") == 1
 
 
@@ -207,18 +229,15 @@ def conservation(fab: Fabric) -> None:
     queued_by_input = np.zeros(P, np.int64)
     queued_by_vc = np.zeros(fab.config.vcs, np.int64)
     for q in range(fab.config.queue_count):
-        n = s.q_head[q]
-        while n >= 0:
-            b = s.node_buf[n]
+        for b, _ in queue_nodes(s, q):
             queued_by_input[s.buf_in[b]] += 1
-            queued_by_vc[s.buf_vc[b]] += 1
-            n = s.node_next[n]
+            queued_by_vc[descriptor(s, b)[2]] += 1
     # every offered copy: delivered, still queued, or in exactly one drop counter
     delivered_by_input = np.zeros(P, np.int64)
-    np.add.at(delivered_by_input, fab.state.vc_port.astype(np.int64), s.vc_cnt[:, VC_OUT])
+    np.add.at(delivered_by_input, fab.state.vc_port.astype(np.int64), s.vc_out)
     np.testing.assert_array_equal(s.port_cnt[:, PORT_RX_COPIES], delivered_by_input + queued_by_input + drops.sum(1))
-    np.testing.assert_array_equal(s.vc_cnt[:, VC_OFFERED], s.vc_cnt[:, VC_OUT] + queued_by_vc + s.vc_cnt[:, VC_DROP:].sum(1))
-    assert s.port_cnt[:, PORT_TX_CELLS].sum() == s.vc_cnt[:, VC_OUT].sum() == s.leaf_cnt[:, LEAF_OUT].sum()
+    np.testing.assert_array_equal(s.vc_cnt[:, VC_OFFERED], s.vc_out + queued_by_vc + s.vc_cnt[:, VC_DROP:].sum(1))
+    assert s.port_tx[:, TX_CELLS].sum() == s.vc_out.sum() == s.leaf_cnt[:, LEAF_OUT].sum()
 
 
 @pytest.mark.parametrize("arch", ARCHS)
@@ -263,7 +282,7 @@ def test_reset_empties_the_fabric_and_restores_the_reserved_entries():
     fab.reset()
     assert fab.now == 500 and fab.regs.get("SLOT") == 500  # time does not go back
     assert fab.regs.get("FREE") == 128 and fab.queued_copies() == 0
-    assert fab.state.port_cnt.sum() == 0 and fab.regs.get("VC.CTRL", "VALID", 40) == 0
+    assert fab.state.port_cnt.sum() == fab.state.port_tx.sum() == 0 and fab.regs.get("VC.CTRL", "VALID", 40) == 0
     fab.port(1).send(cells_on(0, 5, 1))
     fab.port(1).send(cells_on(3, 33, 1))
     fab.run(510)

@@ -12,7 +12,7 @@ from hw.cell import hec
 from hw.fabric.admission import ACCEPT, EPD_DISCARDING, NORMAL, PPD_DISCARDING, admit, admit_twin
 from hw.fabric.counters import Drop
 from hw.fabric.errors import FabricConfigError
-from hw.fabric.rng import XorShift64Star, below, next_u32, stream_seed, threshold
+from hw.fabric.rng import XorShift64Star, below, next_u32, stream_seed, threshold, xorshift_step
 from hw.fabric.stats import EXACT, HIST_BINS, bin_lower, hist_bin, hist_bin_twin, percentile
 from hw.fabric.tables import (
     Cam,
@@ -179,3 +179,22 @@ def test_header_and_test_payload_kernels_agree_with_twins():
 def test_signalling_header_is_the_known_one():
     # VPI 0 / VCI 5, PTI 1 (AUU): 00 00 00 52 and its HEC
     assert header_twin(0, 0, 5, 1, 0)[:4] == bytes([0, 0, 0, 0x52])
+
+
+@nb.njit(cache=True)
+def _steps(x, n):
+    out = np.empty(n, np.uint64)
+    for k in range(n):
+        x, u = xorshift_step(x)
+        out[k] = u
+    return out, x
+
+
+def test_a_stream_in_a_register_draws_what_the_array_stream_draws():
+    """generator.py keeps a source's state in a register (xorshift_step) for a block: same draws as
+    next_u32 on the state array, and the same state after."""
+    state = np.array([stream_seed(11, 3)], np.uint64)
+    draws, x = _steps(np.uint64(state[0]), 500)
+    twin = XorShift64Star(int(state[0]))
+    assert [int(d) for d in draws] == [twin.u32() for _ in range(500)]
+    assert int(x) == twin.x

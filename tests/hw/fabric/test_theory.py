@@ -18,8 +18,9 @@ import math
 import numpy as np
 import pytest
 
-from hw.fabric.counters import LEAF_LOST, LEAF_MISORDERED, LEAF_OUT, VC_IN_CELLS
+from hw.fabric.counters import LEAF_LOST, LEAF_MISORDERED, LEAF_OUT, TX_CELLS, VC_IN_CELLS
 from hw.fabric.experiment import Experiment, run
+from hw.fabric.memory import queue_nodes
 from hw.fabric.stats import batch_standard_error
 
 KAROL_FIFO = {2: 0.7500, 4: 0.6553, 8: 0.6184}
@@ -32,10 +33,10 @@ def window_throughput_batches(exp: Experiment) -> tuple[float, float]:
     N = exp.ports
     edges = exp.warmup + np.linspace(0, exp.slots - exp.warmup, exp.batches + 1).round().astype(int)
     means = []
-    prev = fab.state.port_cnt[:N, 2].sum()
+    prev = fab.state.port_tx[:N, TX_CELLS].sum()
     for k in range(exp.batches):
         fab.run(int(edges[k + 1]))
-        cur = fab.state.port_cnt[:N, 2].sum()
+        cur = fab.state.port_tx[:N, TX_CELLS].sum()
         means.append((cur - prev) / (N * (edges[k + 1] - edges[k])))
         prev = cur
     return float(np.mean(means)), batch_standard_error(np.array(means))
@@ -114,10 +115,8 @@ def test_multicast_every_leaf_gets_every_cell_once_in_order(arch):
     v0, v1 = fab.traffic_vcs
     queued = np.zeros(fab.config.leaves, np.int64)
     for q in range(fab.config.queue_count):
-        n = s.q_head[q]
-        while n >= 0:
-            queued[s.node_leaf[n]] += 1
-            n = s.node_next[n]
+        for _, leaf in queue_nodes(s, q):
+            queued[leaf] += 1
     mc_leaves = 0
     for v in range(v0, v1):
         leaf = s.vc_head[v]
