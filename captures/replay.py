@@ -13,8 +13,7 @@ Three parts, each usable alone:
    recorded pace or as fast as the answers allow, and records its own capture of the run with a
    :class:`~captures.recorder.Recorder`. The emulated network is ``firmware.switch.node.SwitchNode``
    (:class:`SwitchNodeDriver`), the emulated leaf ``firmware.endpoint.leaf.LeafEndpoint``
-   (:class:`LeafDriver`); :mod:`captures.drivers` builds them. Without the switch node the drivers
-   raise :class:`ReplayUnavailableError`.
+   (:class:`LeafDriver`); :mod:`captures.drivers` builds them.
 3. **The comparison** (:mod:`captures.compare`): the answers read back from the driver's capture,
    through the same extraction as the original, against the expected ones.
 
@@ -84,10 +83,6 @@ class ReplayInputError(ReplayError):
 
 class ReplayFieldError(ReplayError, CaptureFieldError):
     """An argument out of range (an unknown side or pace)."""
-
-
-class ReplayUnavailableError(ReplayError):
-    """The emulator a driver needs is not there (for example ``firmware.switch.node``)."""
 
 
 # ------------------------------------------------------------------------------------------ the script
@@ -377,13 +372,14 @@ def tail_slots(script: ReplayScript, cells_per_second: int) -> tuple[int, int]:
 class SwitchNodeDriver:
     """The root's side replayed against the emulated switch (``firmware.switch.node.SwitchNode``):
     the driver acts as the root through its own SSCOP on port 0; leaves with the inferred behaviours
-    on the other ports (:func:`captures.drivers.run_on_switch_node`). Raises
-    :class:`ReplayUnavailableError` when the switch node is not there."""
+    on the other ports (:func:`captures.drivers.run_on_switch_node`)."""
 
     name = "switch-node"
 
     def run(self, script: ReplayScript, *, pace: str, capture: Path) -> DriverRun:
-        return _drivers().run_on_switch_node(script, pace=pace, capture=capture)
+        from captures import drivers  # here: captures.drivers imports this module
+
+        return drivers.run_on_switch_node(script, pace=pace, capture=capture)
 
 
 class LeafDriver:
@@ -393,19 +389,9 @@ class LeafDriver:
     name = "leaf"
 
     def run(self, script: ReplayScript, *, pace: str, capture: Path) -> DriverRun:
-        return _drivers().run_on_leaf(script, pace=pace, capture=capture)
+        from captures import drivers  # here: captures.drivers imports this module
 
-
-def _drivers():
-    try:
-        from firmware.switch import node  # noqa: F401
-    except ImportError as exc:
-        raise ReplayUnavailableError(
-            "replay needs firmware.switch.node (the emulated switch: fabric, control plane and per-port "
-            f"SAAL), which this tree does not have ({exc})") from None
-    from captures import drivers
-
-    return drivers
+        return drivers.run_on_leaf(script, pace=pace, capture=capture)
 
 
 def default_driver(script: ReplayScript) -> Driver:
@@ -607,5 +593,5 @@ def _inject_recorded(fabric: Any, line: int, cells: np.ndarray, times: np.ndarra
 
 __all__ = ["CellReplay", "DRIVERS", "Driver", "DriverRun", "FAST", "LeafPlan", "PACES", "PartyPlan", "RECORDED",
            "REPLAY_SIDES", "ReplayError", "ReplayFieldError", "ReplayInputError", "ReplayResult", "ReplayScript",
-           "ReplayUnavailableError", "ScriptStep", "SwitchNodeDriver", "LeafDriver", "default_driver", "answers_in", "build_script",
+"ScriptStep", "SwitchNodeDriver", "LeafDriver", "default_driver", "answers_in", "build_script",
            "leaf_plans", "pace_plan", "party_plans", "replay", "replay_cells", "select_link", "tail_slots"]

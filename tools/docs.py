@@ -294,9 +294,17 @@ def _keys() -> tuple[Key, ...]:
             "left (RELEASE).", "the empty table `{}`"),
         # traffic
         Key("traffic.model", "string", m.Traffic.model, "Background traffic generated inside the fabric "
-            "kernel (hw.fabric.traffic); `none`: no background traffic.",
+            "kernel (hw.fabric.traffic) on every line port but the root's, toward the other line ports but "
+            "the root's, from the first step of the script to its last (see \"Background traffic\"). "
+            "`uniform`: a cell with probability `load` every slot, to an output drawn uniformly; "
+            "`hotspot`: half of every input's cells to the port of the lowest leaf; `bursty`: on/off bursts "
+            "of 16 cells on average, each one AAL5 frame; `aal5`: as uniform, cut into AAL5 frames of the "
+            "simple IMIX (40, 576, 1500 octets 7:4:1); `cbr`: a fixed calendar; `none`: no background "
+            "traffic.",
             " \\| ".join(f"`{t}`" for t in m.TRAFFIC_MODELS)),
-        Key("traffic.load", "number", m.Traffic.load, "Offered load: cells per input port per cell slot.",
+        Key("traffic.load", "number", m.Traffic.load, "Offered load: cells per input port per cell slot; "
+            "each output of the background carries the same load. Near 1, the output queues of the leaves' "
+            "ports fill and the call's cells queue behind the background and are dropped with it.",
             "0 with `model = \"none\"`", Bounds(0, 1)),
         # faults
         Key("faults.LINK", "table", Derived("no fault"), "Impairments of one link, both directions. LINK: "

@@ -20,8 +20,6 @@ from captures.replay import (
     ReplayFieldError,
     ReplayInputError,
     ReplayScript,
-    ReplayUnavailableError,
-    SwitchNodeDriver,
     build_script,
     pace_plan,
     replay,
@@ -207,24 +205,6 @@ def test_replay_compares_what_the_driver_recorded(capture, tmp_path):
     rows = changed.comparison.differences
     assert [(r.status, r.fields) for r in rows] == [(DIFFERS, ("causes",)), (MISSING, ())]
     assert rows[0].expected.causes == (17,) and rows[0].got.causes == (21,)
-
-
-def hide_switch_node(monkeypatch) -> None:
-    """Make ``firmware.switch.node`` unimportable, as in a tree without it."""
-    import sys
-
-    import firmware.switch
-
-    monkeypatch.setitem(sys.modules, "firmware.switch.node", None)
-    monkeypatch.delattr(firmware.switch, "node", raising=False)
-
-
-def test_without_the_switch_node_the_drivers_say_what_they_need(capture, tmp_path, monkeypatch):
-    hide_switch_node(monkeypatch)
-    with pytest.raises(ReplayUnavailableError, match="firmware.switch.node"):
-        SwitchNodeDriver().run(build_script(read_exchanges(capture)), pace=FAST, capture=tmp_path / "x.pcapng")
-    with pytest.raises(ReplayUnavailableError, match="firmware.switch.node"):
-        replay(capture)
 
 
 # ------------------------------------------------------------------------------------------ cells

@@ -131,17 +131,6 @@ def test_bad_inputs_exit_2_with_one_line(tmp_path, capsys):
     assert cli.main(["replay", "--golden", str(path)]) == 2
 
 
-def test_without_the_switch_node_the_error_says_so(tmp_path, capsys, monkeypatch):
-    import sys
-
-    import firmware.switch
-
-    monkeypatch.setitem(sys.modules, "firmware.switch.node", None)  # as in a tree without it
-    monkeypatch.delattr(firmware.switch, "node", raising=False)
-    assert cli.main(["replay", str(write_capture(tmp_path / "c.pcapng"))]) == 2
-    assert "replay needs firmware.switch.node" in capsys.readouterr().err
-
-
 def test_cells_through_the_fabric(tmp_path, capsys):
     path = tmp_path / "cells.pcapng"
     cells = segment(bytes(4800), 1, 32)

@@ -172,8 +172,10 @@ def test_a_leaf_that_misses_frames_fails_the_run(tmp_path):
     summary = json.loads(stdout)
     assert rc == 1 and not summary["ok"]
     frames = summary["frames_per_leaf"]
-    assert frames["1"] == {"expected": 40, "received": 40, "match": True, "errors": {}}
+    assert frames["1"] == {"expected": 40, "received": 40, "match": True, "errors": {}, "lost": 0}
     assert frames["2"]["expected"] == 40 and frames["2"]["received"] < 40 and not frames["2"]["match"]
+    assert frames["2"]["lost"] == 40 - frames["2"]["received"]  # the line lost them: none arrived twice
+    assert summary["call_cells"]["dropped"] == {}  # not the fabric: the leaf's line
     assert frames["2"]["errors"]  # the damaged frames were discarded and counted
     assert any(f.startswith("leaf 2: received") for f in summary["failures"])
     assert summary["counters_balanced"] and summary["rule_violations"] == []
@@ -210,3 +212,83 @@ def test_the_runs_capture_decodes_clean_with_its_ndis_comments(tshark, default_r
         assert f["frame.comment"] == [f"NdisClAddParty party={epref} leaf={leaf_of[epref]}"]
     links = {f["frame.interface_name"][0] for f in frames}
     assert links == {"switch:0<->atm0"} | {f"switch:{p}<->leaf{p}" for p in default_scenario().leaf_ports}
+
+
+# ------------------------------------------------------------------------------------------ exit codes
+def _scenario(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "s.toml"
+    path.write_text(text)
+    return path
+
+
+REFUSED_THEN_ADD = """
+name = "refused"
+leaves = [{ port = 1, behaviour = "reject", cause = 21 }, { port = 2 }]
+script = [
+  { make_call = { leaf = 1, pcr = 10000 } },
+  { add_party = { leaf = 2 } },
+]
+[topology]
+ports = 3
+"""
+
+
+def test_a_step_the_network_made_impossible_is_a_failed_check_not_bad_input(tmp_path):
+    """The first leaf refuses the call: the add that follows cannot be made. The file was fine, the
+    network said no: exit 1, the summary names the step, the rest of the run settles cleanly."""
+    rc, stdout, err = run_cli(["run", str(_scenario(tmp_path, REFUSED_THEN_ADD)), "--json", "--no-ladder",
+                               "--out", str(tmp_path / "out")])
+    assert rc == 1, err
+    summary = json.loads(stdout)
+    assert [(p["leaf"], p["outcome"], p["cause"]) for p in summary["parties"]] == [(1, "rejected", 21)]
+    assert summary["failures"] == ["script[1] add_party: add_party on a call that is failed (the make_call failed "
+                                   "or the call was closed): the rest of the script was not run"]
+    assert summary["counters_balanced"] and summary["rule_violations"] == []
+
+
+UNREACHABLE_LEAF = """
+name = "unreachable"
+leaves = [{ port = 1 }, { port = 2 }]
+script = [
+  { make_call = { leaf = 1, pcr = 10000 } },
+  { add_party = { leaf = 2 } },
+  { wait_ms = 100 },
+  { close_call = {} },
+]
+[topology]
+ports = 3
+[faults.leaf2]
+down = [{ down_ms = 0 }]
+[timers]
+T399 = 2.0
+"""
+
+
+def test_a_party_that_ends_otherwise_than_its_leaf_says_fails_the_run(tmp_path):
+    """Leaf 2 accepts, but its line is down: its party does not become active, and the run says that
+    this is not what the scenario's leaf would have done (exit 1)."""
+    rc, stdout, _ = run_cli(["run", str(_scenario(tmp_path, UNREACHABLE_LEAF)), "--json", "--no-ladder",
+                             "--out", str(tmp_path / "out")])
+    summary = json.loads(stdout)
+    assert rc == 1
+    outcome = {p["leaf"]: p["outcome"] for p in summary["parties"]}
+    assert outcome[1] == "active" and outcome[2] != "active"
+    assert [f for f in summary["failures"] if f.startswith("leaf 2 ")] == [
+        next(f for f in summary["failures"] if f.startswith("leaf 2 ") and "but the leaf is accept: expected active" in f)]
+
+
+@pytest.mark.parametrize("edit, names", [
+    (lambda t: t.replace('model = "none"  #', 'model = "uniformm"  #'), "traffic.model"),
+    (lambda t: t.replace("load = 0.0 ", "load = 1.5 "), "traffic.load"),
+])
+def test_bad_values_are_bad_input(tmp_path, edit, names):
+    text = edit(default_text())
+    assert text != default_text()
+    rc, _, err = run_cli(["run", str(_scenario(tmp_path, text)), "--out", str(tmp_path / "out")])
+    assert rc == 2 and names in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_file_that_cannot_be_read_is_bad_input(tmp_path):
+    rc, _, err = run_cli(["run", str(tmp_path), "--out", str(tmp_path / "out")])  # a directory
+    assert rc == 2 and str(tmp_path) in err and "Traceback" not in err

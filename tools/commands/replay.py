@@ -36,15 +36,11 @@ EXAMPLES = """examples:
   atmemu replay capture.pcapng --link 'switch:0<->root' --save replayed.pcapng
   atmemu replay --cells cells.pcapng --arch voq-islip
   atmemu replay --golden                               # every capture of captures/golden/
-  atmemu replay --update-golden                        # record them again (needs the scenario runner)
+  atmemu replay --update-golden                        # record them again (the default scenario)
 """
 
 STATUS_MARKS = {SAME: ("=", "green"), DIFFERS: ("\u2260", "bold red"), MISSING: ("missing", "bold red"),
                 EXTRA: ("extra", "bold red"), SENT: ("\u2192", "dim")}
-
-
-class GoldenUnavailableError(AtmemuError):
-    """Golden captures cannot be made: the scenario runner is not there."""
 
 
 def register(p) -> None:
@@ -220,7 +216,7 @@ def _golden(args) -> int:
     files = golden_captures.golden_files()
     if not files:
         raise ReplayError(f"no golden captures in {golden_captures.GOLDEN_DIR} (atmemu replay --update-golden "
-                          "records them once the scenario runner exists)")
+                          "records them)")
     failed = 0
     for path in files:
         result = golden_captures.check(path)
@@ -237,12 +233,8 @@ def _golden(args) -> int:
 
 def record_scenario(scenario: str, capture: Path) -> None:
     """The golden producer: the scenario runner records scenario ``scenario`` into ``capture``."""
-    try:
-        from tools.scenario import runner  # the scenario runner (next round of work)
-    except ImportError:
-        raise GoldenUnavailableError(
-            "recording golden captures needs the scenario runner (tools.scenario.runner.record(scenario_name, "
-            "capture_path)), which this tree does not have yet") from None
+    from tools.scenario import runner  # imported when used: the runner builds the whole stack
+
     runner.record(scenario, capture)
 
 

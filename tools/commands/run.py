@@ -4,8 +4,10 @@ ladder chart, print the summary.
 The run (tools/scenario/runner.py): a switch with leaves, the root as a CoNDIS client over the MCM on
 an emulated adapter, the client's script as NDIS calls. The verdict: every add completed exactly once,
 every leaf received exactly the frames sent while it was a party, no NDIS rule broken, every counter
-balanced. Exit 0 when all hold, 1 when a check failed, 2 for bad input (the scenario error names the
-key).
+balanced, every party ended as its leaf's behaviour says. Exit 0 when all hold; 1 when a check failed,
+including a run the network cut short (a script step it made impossible, the MCM not coming up: the
+scenario was fine, the network said no); 2 for bad input only (a file that cannot be read, a key or
+value of the scenario: the error names the key).
 """
 
 from __future__ import annotations
@@ -28,8 +30,10 @@ EXAMPLES = """examples:
   atmemu run --json | jq .parties           # the summary as JSON
   atmemu -q run my.toml && echo passed      # quiet; exit 0 ok, 1 a check failed, 2 bad input
 
-exit codes: 0 every check held, 1 a check failed (a leaf got a frame it should not have, a rule
-violation, counters unbalanced, an add not completed exactly once), 2 bad input.
+exit codes: 0 every check held, 1 a check failed (a leaf got a frame it should not have or missed
+one, a rule violation, counters unbalanced, an add not completed exactly once, a party that did not
+end as its leaf's behaviour says, a script step the network made impossible), 2 bad input (a file
+that cannot be read, a bad key or value).
 """
 
 CAPTURE_NAME = "capture.pcapng"
@@ -67,7 +71,13 @@ def main(args) -> int:
     out = _out_dir(args)
     out.mkdir(parents=True, exist_ok=True)
     quiet = bool(args.quiet or args.json)
-    result = _execute(scenario, out, quiet)
+    from tools.scenario.runner import RunError
+
+    try:
+        result = _execute(scenario, out, quiet)
+    except RunError as exc:  # the scenario was read; the run could not go on: a failed check, not bad input
+        print(f"atmemu run: check failed: {exc}", file=sys.stderr)
+        return 1
     if not args.no_ladder:
         result.ladder = str(_ladder(result, out / LADDER_NAME, scenario))
     summary = result.summary()
@@ -115,6 +125,12 @@ def _ladder(result, path: Path, scenario) -> Path:
     return path
 
 
+def _ports(ports: list[int]) -> str:
+    if ports and ports == list(range(ports[0], ports[-1] + 1)) and len(ports) > 2:
+        return f"{ports[0]}..{ports[-1]}"
+    return ", ".join(map(str, ports))
+
+
 def tshark_command(capture: Path) -> str:
     """The tshark command that opens the capture with its comments and the Q.2931 fields."""
     return (f"tshark -r {capture} -Y 'q2931 || frame.comment' -T fields -e frame.time_relative "
@@ -140,17 +156,34 @@ def _print(result, summary: dict, out: Path, *, quiet: bool) -> None:
         f"[red]{len(result.rule_violations)} violation(s)[/]"
     head.add_row("rule checker", verdict)
     head.add_row("counters", "[green]balanced[/]" if result.counters_balanced else "[red]do not balance[/]")
+    cc = result.call_cells
+    if cc is not None and cc.cells_in:
+        dropped = ", ".join(f"{k} {v:,}" for k, v in cc.dropped.items()) or "none"
+        head.add_row("call's cells", f"{cc.cells_in:,} in, {cc.offered:,} copies, {cc.delivered:,} delivered, "
+                     f"dropped: {dropped}")
+    bg = result.background
+    if bg is not None:
+        dropped = ", ".join(f"{k} {v:,}" for k, v in bg.dropped.items()) or "none"
+        head.add_row("background", f"{bg.model} at load {bg.load:g} on ports {_ports(bg.ports)}: "
+                     f"{bg.offered:,} offered, {bg.delivered:,} delivered, dropped: {dropped}, "
+                     f"{bg.queued:,} queued at end, {bg.blocked:,} blocked by the devices' cells; "
+                     f"delay mean {bg.mean_delay_us:g} us, max {bg.max_delay_us:g} us")
     console.print(head)
 
     parties = Table(title="parties", title_justify="left")
-    for col in ("leaf", "epref", "outcome", "NDIS status", "ended", "frames sent / received"):
+    for col in ("leaf", "epref", "outcome", "NDIS status", "ended", "frames sent / received / lost",
+                "cells dropped", "delay mean / max"):
         parties.add_column(col, justify="right" if col in ("leaf", "epref") else "left")
+    per_leaf = cc.per_leaf if cc is not None else {}
     for p in result.parties:
         f = result.frames_per_leaf.get(p.leaf)
         outcome = p.outcome + (" (alerted first)" if p.alerted else "") + (f", cause {p.cause}" if p.cause else "")
-        frames = "-" if f is None else f"{f.expected} / {f.received}" + ("" if f.match else " [red]MISMATCH[/]")
+        frames = "-" if f is None else f"{f.expected} / {f.received} / {f.lost}" + ("" if f.match else " [red]MISMATCH[/]")
+        lc = per_leaf.get(p.leaf)
+        dropped = "-" if lc is None else f"{lc.dropped:,}"
+        delay = "-" if lc is None or not lc.delivered else f"{lc.mean_delay_us:g} / {lc.max_delay_us:g} us"
         parties.add_row(str(p.leaf), "-" if p.endpoint_ref is None else str(p.endpoint_ref), outcome,
-                        (p.ndis_status or "-").removeprefix("NDIS_STATUS_"), p.ended or "-", frames)
+                        (p.ndis_status or "-").removeprefix("NDIS_STATUS_"), p.ended or "-", frames, dropped, delay)
     console.print(parties)
     for v in result.rule_violations:
         console.print(f"[red]rule violation[/]: {v}")

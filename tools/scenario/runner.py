@@ -18,7 +18,9 @@ What is built (docs/scenario.md, "How a scenario runs"):
   (:class:`cm.mcm.AtmMcm`, user-side T399 from the scenario) and the client
   (:class:`cm.client.CoNdisClient`), bound to the MCM;
 * faults on the lines (:func:`apply_faults`), and a :class:`captures.recorder.Recorder` on every port
-  when the run writes captures.
+  when the run writes captures;
+* background traffic (``[traffic]``, :mod:`tools.scenario.background`): generated inside the fabric on
+  the line ports but the root's, from the first step of the script to its last.
 
 The script: ``make_call`` is NdisClMakeCall (via ``CoNdisClient.make_call``), ``add_party``
 NdisClAddParty, ``drop_party`` NdisClDropParty (the client closes the call instead when it is the last
@@ -27,7 +29,8 @@ party, as NDIS requires), ``close_call`` NdisClCloseCall (after the client dropp
 VC) at the spacing given, then lets the adapter transmit them, ``wait_ms`` runs the clock. A frame is
 expected at every leaf whose party the client holds active when the frame is handed over.
 
-After the script the run settles (every add answered, the call closed), the client closes its address
+A script step the network made impossible (an add on a call that failed) ends the script there: the
+run settles and reports it as a failed check. After the script the run settles (every add answered, the call closed), the client closes its address
 family and unloads, the MCM halts and unloads (the rule checker then looks for leaks and requests left
 pending), and every counter is checked.
 """
@@ -62,6 +65,7 @@ from hw.adapter import Adapter, HostMemory
 from hw.errors import AtmemuError
 from hw.link import Impairments
 from tools.scenario import model as m
+from tools.scenario.background import Background, BackgroundReport, CallCells, call_cells
 
 #: Host memory of the root's adapter (rings and buffers of the MCM).
 HOST_MEMORY = 32 << 20
@@ -76,8 +80,9 @@ Progress = Callable[[int, int, str], None]  # (steps done, steps in all, what is
 
 
 class RunError(AtmemuError):
-    """The run could not go as the scenario says: a step the client cannot make in the state it is in
-    (an add on a call that failed, a drop of a party that is not active), the MCM not coming up."""
+    """The run could not go on: the MCM did not come up, or (caught by the run, reported as a failed
+    check) a script step the client cannot make in the state the network left it in (an add on a
+    call that failed). `atmemu run` exits 1 on it: the scenario was read, the network said no."""
 
 
 # ------------------------------------------------------------------------------------------ results
@@ -112,6 +117,7 @@ class LeafFrames:
     received: int
     match: bool
     errors: dict[str, int] = field(default_factory=dict)
+    lost: int = 0  # expected frames that did not arrive intact
 
 
 @dataclass
@@ -133,6 +139,8 @@ class RunResult:
     wall_seconds: float
     notes: list[str] = field(default_factory=list)
     ladder: str | None = None
+    call_cells: CallCells | None = None
+    background: BackgroundReport | None = None
     trace: "RunTrace | None" = field(default=None, repr=False)
 
     @property
@@ -152,6 +160,10 @@ class RunResult:
             "cells_switched": self.cells_switched,
             "cells_switched_per_port": {str(k): v for k, v in self.cells_switched_per_port.items()},
             "frames_per_leaf": {str(k): asdict(v) for k, v in self.frames_per_leaf.items()},
+            "call_cells": None if self.call_cells is None else asdict(self.call_cells),
+            "background": None if self.background is None else {
+                **asdict(self.background), "generated": self.background.generated,
+                "balanced": self.background.balanced},
             "rule_violations": list(self.rule_violations),
             "counters_balanced": self.counters_balanced,
             "counter_problems": list(self.counter_problems),
@@ -378,13 +390,12 @@ class ScenarioRun:
         self.progress = progress
         self.timers = uni_timers(s.timers)
         self.sscop = sscop_params(s.timers)
-        if s.traffic.model != "none" and s.traffic.load > 0:
-            raise RunError("traffic: background traffic is not run by `atmemu run` yet (model "
-                           f"{s.traffic.model!r}); use `atmemu throughput` for traffic through the fabric, "
-                           "or set traffic.model = \"none\"")
         self.net = Network(s.topology.ports, line_rate=s.topology.line_rate, architecture=s.topology.architecture,
                            buffer_cells=s.topology.buffer_cells, timers=self.timers, sscop=self.sscop,
                            config=switch_config(s, self.timers), seed=s.seed)
+        # before anything is programmed: the background takes the fabric entries from 2N on
+        self.background = Background(self.net.node, s) if s.traffic.model != "none" and s.traffic.load > 0 else None
+        self._background_note = self.background is not None and bool(s.leaf_ports)
         self.leaf_address: dict[int, m.Address] = {}
         for leaf in s.leaves:
             address = s.leaf_address(leaf.port)
@@ -394,6 +405,10 @@ class ScenarioRun:
             self.net.add_leaf(leaf.port, leaf_behaviour(leaf), address=station_address(address))
         self.root = _Root(self.net, s, self.timers, self.sscop)
         self.notes = apply_faults(self.net, s)
+        if self._background_note:
+            self.notes.append("traffic: the background cells toward the leaves' ports go down their lines to the "
+                              "leaf stations, one fabric stop per slot: the run is slow while it lasts "
+                              "(docs/scenario.md, \"Background traffic\")")
         self.trace = RunTrace(rate_cps=self.net.clock.rate.cells_per_second)
         self._hook_host(self.root.mcm.saal)
         self.recorder: Recorder | None = None
@@ -407,6 +422,7 @@ class ScenarioRun:
         self.expected: dict[int, list[bytes]] = {p: [] for p in s.leaf_ports}
         self._frame_no = 0
         self._leaf_in_request: int | None = None  # the leaf of the make-call or add under way
+        self.refused: list[str] = []  # script steps the network's answers made impossible
 
     # ---- capture
     def _record(self, path: Path) -> None:
@@ -535,8 +551,8 @@ class ScenarioRun:
     def _need_call(self, step: m.Step) -> ClientCall:
         if self.call is None or self.call.phase is not CallPhase.CONNECTED or self.call.closing:
             state = "not made" if self.call is None else self.call.phase.value
-            raise RunError(f"script: {step.KEY} on a call that is {state} (the make_call failed or the call "
-                           "was closed): the rest of the script cannot run")
+            raise _StepRefused(f"{step.KEY} on a call that is {state} (the make_call failed or the call was "
+                               "closed): the rest of the script was not run")
         return self.call
 
     def _frame(self, size: int) -> bytes:
@@ -603,9 +619,19 @@ class ScenarioRun:
         try:
             say(0, total, "bringing the signalling link up")
             self._up()
-            for i, step in enumerate(steps, 1):
-                say(i, total, f"{step.KEY} " + _step_text(step))
-                self._step(step)
+            if self.background is not None:
+                self.background.start()
+            try:
+                for i, step in enumerate(steps, 1):
+                    say(i, total, f"{step.KEY} " + _step_text(step))
+                    try:
+                        self._step(step)
+                    except _StepRefused as refused:
+                        self.refused.append(f"script[{i - 1}] {step.KEY}: {refused}")
+                        break
+            finally:
+                if self.background is not None:
+                    self.background.stop()  # the queues drain while the run settles
             say(total - 1, total, "settling, closing, unloading")
             self._settle()
             say(total, total, "checking")
@@ -622,20 +648,38 @@ class ScenarioRun:
         parties = []
         for party in self.parties:
             parties.append(self._outcome(party, watch))
+        failures += self.refused
         for p in parties:
             if p.add_completions != 1:
                 failures.append(f"leaf {p.leaf} ({p.party}): its add completed {p.add_completions} times, not once")
+            unexpected = _unexpected_outcome(s, p)
+            if unexpected:
+                failures.append(unexpected)
+        first = net.node.control_plane.fabric.first_entry
+        cells = call_cells(net.node, first)
         frames: dict[int, LeafFrames] = {}
+        background_cells: dict[int, int] = {}
         for port in s.leaf_ports:
             leaf = net.leaves[port]
-            got = [sdu for vc in sorted(leaf.sink.received) for _, sdu in leaf.sink.received[vc]]
+            other = self.background.leaf_vcs(port) if self.background is not None else set()
+            got = [sdu for vc in sorted(leaf.sink.received) if vc not in other for _, sdu in leaf.sink.received[vc]]
             want = self.expected.get(port, [])
-            errors = dict(Counter(kind for (_, kind), n in leaf.sink.errors.items() for _ in range(n)))
-            frames[port] = LeafFrames(len(want), len(got), got == want, errors)
+            errors = dict(Counter(kind for (vc, kind), n in leaf.sink.errors.items() if vc not in other
+                                  for _ in range(n)))
+            if other:
+                background_cells[port] = sum(n for vc, n in leaf.sink.cells.items() if vc in other)
+            wanted = set(want)
+            lost = len(want) - sum(1 for f in got if f in wanted)
+            frames[port] = LeafFrames(len(want), len(got), got == want, errors, max(0, lost))
             if got != want:
-                extra = len([f for f in got if f not in set(want)])
+                extra = len([f for f in got if f not in wanted])
+                why = ""
+                fabric = cells.per_leaf.get(port)
+                if fabric is not None and fabric.dropped:
+                    why = (f"; the fabric dropped {fabric.dropped} of its cells ("
+                           + ", ".join(f"{k} {v}" for k, v in cells.dropped.items()) + " on the call's VC)")
                 failures.append(f"leaf {port}: received {len(got)} frames, {len(want)} were sent while it was a "
-                                f"party" + (f" ({extra} it should not have had)" if extra else ""))
+                                f"party" + (f" ({extra} it should not have had)" if extra else "") + why)
         violations = [str(v) for v in root.checker.report().violations]
         if violations:
             failures.append(f"rule checker: {len(violations)} violation(s)")
@@ -646,6 +690,12 @@ class ScenarioRun:
                 check()
             except AtmemuError as exc:
                 problems.append(f"{what}: {exc}")
+        background = None
+        if self.background is not None:
+            background = self.background.report(background_cells)
+            if not background.balanced:
+                problems.append(f"background: offered {background.offered} != delivered {background.delivered} + "
+                                f"dropped {sum(background.dropped.values())} + queued {background.queued}")
         if problems:
             failures.append("counters do not balance: " + "; ".join(problems))
         regs = net.node.fabric.regs
@@ -666,7 +716,8 @@ class ScenarioRun:
             if s.capture.pcap and self.recorder is not None:  # one classic pcap per interface with packets
                 captures += [str(p) for p in self.recorder.export_all_pcap(self.capture.parent)]
         return RunResult(s.name, parties, calls, int(tx.sum()), per_port, frames, violations, not problems, problems,
-                         captures, failures, net.clock.seconds(), wall, list(self.notes), trace=self.trace)
+                         captures, failures, net.clock.seconds(), wall, list(self.notes), call_cells=cells,
+                         background=background, trace=self.trace)
 
     def _trace_ndis(self) -> None:
         watch, trace = self.root.watch, self.trace
@@ -691,6 +742,12 @@ class ScenarioRun:
         if cause is None and epref is not None:  # the network's answer, as the MCM received it
             cause = next((h.causes[0] for h in self.trace.host if h.direction == "rx" and h.endpoint_ref == epref
                           and h.message in _REFUSALS and h.causes), None)
+        if cause is None and status is not None and status != NDIS_STATUS.SUCCESS and self.parties \
+                and party is self.parties[0]:
+            # the make-call refused: RELEASE (COMPLETE) clears the whole call and carries no endpoint
+            # reference (Q.2931 5.4, Q.2971 9.1: the call's first party goes with the call)
+            cause = next((h.causes[0] for h in self.trace.host if h.direction == "rx" and h.endpoint_ref is None
+                          and h.message in ("RELEASE", "RELEASE COMPLETE") and h.causes), None)
         if status is None:
             outcome = "unanswered"
         elif status == NDIS_STATUS.SUCCESS:
@@ -722,6 +779,41 @@ _CAUSED_BY = {"SETUP": "NdisClMakeCall", "ADD PARTY": "NdisClAddParty", "DROP PA
 
 #: Messages that refuse an add or end a party, and carry the cause (Q.2971 8.1.5, 8.1.7; Q.2931 5.4).
 _REFUSALS = ("ADD PARTY REJECT", "DROP PARTY", "RELEASE", "RELEASE COMPLETE")
+
+
+class _StepRefused(RunError):
+    """A script step the state of the call (made so by the network) does not allow: the run reports it
+    as a failed check and stops the script there."""
+
+
+#: How a party ends when its leaf behaves as the scenario says (docs/scenario.md, "The verdict"): the
+#: outcomes allowed per behaviour. A silent leaf ends by the root's T399 (Q.2971) or, when the
+#: network's two T303 expiries toward the leaf come first, by its ADD PARTY REJECT (Q.2931 5.1.1,
+#: cause 18 "no user responding"); for the first party, by the MCM's T303/T310 (the make-call fails).
+EXPECTED_OUTCOMES = {m.ACCEPT: ("active",), m.ALERT_THEN_ACCEPT: ("active",), m.DROP_AFTER: ("active",),
+                     m.REJECT: ("rejected",), m.SILENT: ("timed-out", "rejected", "failed")}
+CAUSE_NO_USER_RESPONDING = 18
+
+
+def _unexpected_outcome(s: m.Scenario, p: PartyOutcome) -> str | None:
+    """A failure message when party ``p`` did not end as its leaf's behaviour says, else None."""
+    if p.leaf is None or p.leaf not in s.leaf_ports:
+        return None
+    leaf = s.leaf(p.leaf)
+    allowed = EXPECTED_OUTCOMES[leaf.behaviour]
+    wrong = p.outcome not in allowed
+    if leaf.behaviour == m.REJECT and not wrong:
+        wrong = p.cause != (leaf.cause if leaf.cause is not None else 21)
+    if leaf.behaviour == m.SILENT and p.outcome == "rejected":
+        wrong = p.cause != CAUSE_NO_USER_RESPONDING
+    if leaf.behaviour == m.ALERT_THEN_ACCEPT and not wrong:
+        wrong = not p.alerted
+    if not wrong:
+        return None
+    got = p.outcome + (f" (cause {p.cause})" if p.cause is not None else "") + (", alerted" if p.alerted else "")
+    want = " or ".join(allowed) + (f" with cause {leaf.cause if leaf.cause is not None else 21}"
+                                   if leaf.behaviour == m.REJECT else "")
+    return f"leaf {p.leaf} ({p.party}): {got}, but the leaf is {leaf.behaviour}: expected {want}"
 
 
 def _step_text(step: m.Step) -> str:
