@@ -154,6 +154,7 @@ _UNITDATA_REQUEST = AalPrimitive.UNITDATA_REQUEST
 _DATA_INDICATION = AalPrimitive.DATA_INDICATION
 _RECOVERY = SSCOPState.OUTGOING_RECOVERY_PENDING
 _EXPIRIES = {timer: TimerExpiry(timer) for timer in Timer}
+_MAA_UNITDATA_INDICATION = Primitive.MAA_UNITDATA_INDICATION
 
 
 class SignallingLink:
@@ -420,10 +421,11 @@ class SignallingLink:
 
     def _indication(self, indication: Indication) -> None:
         primitive = indication.primitive
-        if primitive is Primitive.MAA_UNITDATA_INDICATION:
+        if primitive is _MAA_UNITDATA_INDICATION:
             self._c["md_in"] += 1  # management data: for layer management, not SSCF (Q.2110 6.1)
             return
-        for output in self.sscf.from_sscop(indication):
+        # SSCF.from_sscop without its type check: the indication comes from this endpoint's SSCOP
+        for output in self.sscf.handle(primitive, indication.data, indication.source):
             if output.__class__ is UserRequest:
                 self._work.append(output)  # SSCF's answer, after SSCOP's current outputs
             else:
@@ -670,7 +672,7 @@ class CellPort:
         c["cells_in"] += n
         cells, slots = delivery.cells, delivery.slots
         keep = self.hec.receive_mask(cells)  # I.432.1 4.3.1: corrects single-bit errors in place
-        if not keep.all():
+        if not (keep[0] if n == 1 else keep.all()):
             c["cells_hec_discarded"] += int(n - keep.sum())
             cells, slots = cells[keep], slots[keep]
         if rx.emit_idle:
@@ -678,29 +680,46 @@ class CellPort:
             if physical.any():
                 c["cells_physical_layer"] += int(physical.sum())
                 cells, slots = cells[~physical], slots[~physical]
-        if self.other is not None and cells.shape[0]:
+        m = cells.shape[0]
+        if self.other is not None and m and not self._all_mine(cells, m):
             words = cells[:, :4].copy().view(">u4").reshape(-1)
             mine = ((words >> 4) & 0xFFFFFF) == self._key
-            if not mine.all():
-                theirs = ~mine
-                c["cells_other"] += int(theirs.sum())
-                self.other(cells[theirs], slots[theirs])
-                cells, slots = cells[mine], slots[mine]
+            theirs = ~mine
+            c["cells_other"] += int(theirs.sum())
+            self.other(cells[theirs], slots[theirs])
+            cells, slots = cells[mine], slots[mine]
         result = self.reassembler.feed(cells, slots, now)
-        self._count_errors(result)
+        if result.errors:
+            self._count_errors(result)
         timeout = self.reassembler.timeout_slots
         if timeout is not None and self.reassembler.counters["cells_pending"]:
             self._wake(now + timeout + 1)  # run the reassembly timer even if no cell comes
+        if not len(result):
+            return 0
         delivered = 0
         frame_in = self.endpoint.frame_in
-        for i in range(len(result)):
-            if int(result.vpi[i]) == self.vpi and int(result.vci[i]) == self.vci:
+        vpi, vci = self.vpi, self.vci
+        for frame in result:
+            if frame.vpi == vpi and frame.vci == vci:
                 c["frames_in"] += 1
                 delivered += 1
-                frame_in(result.sdu(i), int(result.slot[i]))
+                frame_in(frame.sdu, frame.slot)
             else:
                 c["frames_wrong_vc"] += 1
         return delivered
+
+    def _all_mine(self, cells: np.ndarray, m: int) -> bool:
+        """Every cell is on this port's VPI/VCI (header bits 27..4, GFC aside). A signalling batch is a
+        cell or a few: on Python ints, which a handful of numpy temporaries would cost more than."""
+        if m > 8:
+            words = cells[:, :4].copy().view(">u4").reshape(-1)
+            return bool((((words >> 4) & 0xFFFFFF) == self._key).all())
+        head = cells[:, :4].tobytes()
+        key = self._key
+        for i in range(0, 4 * m, 4):
+            if (int.from_bytes(head[i:i + 4], "big") >> 4) & 0xFFFFFF != key:
+                return False
+        return True
 
     def _count_errors(self, result) -> None:
         for error in result.errors:  # typed AAL5 receive errors (hw.aal5.errors), one per PDU discarded

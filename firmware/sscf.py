@@ -322,20 +322,31 @@ def _request(primitive: Primitive, data: bytes) -> UserRequest:
     return request
 
 
+# Outputs without a parameter are immutable: one of each serves every rule that makes it.
+_ESTABLISH_REQUEST = _request(P.AA_ESTABLISH_REQUEST, b"")
+_ESTABLISH_RESPONSE = _request(P.AA_ESTABLISH_RESPONSE, b"")
+_RELEASE_REQUEST = _request(P.AA_RELEASE_REQUEST, b"")
+_RESYNC_REQUEST = _request(P.AA_RESYNC_REQUEST, b"")
+_RESYNC_RESPONSE = _request(P.AA_RESYNC_RESPONSE, b"")
+_RECOVER_RESPONSE = _request(P.AA_RECOVER_RESPONSE, b"")
+_AAL_ESTABLISH_INDICATION = AalSignal(L.ESTABLISH_INDICATION)
+_AAL_ESTABLISH_CONFIRM = AalSignal(L.ESTABLISH_CONFIRM)
+_AAL_RELEASE_CONFIRM = AalSignal(L.RELEASE_CONFIRM)
+
 # Each action as a function of (data, source) -> output, or None for IGNORE.
 _OUTPUT: dict[Act, Callable[[bytes, Source | None], UserRequest | AalSignal] | None] = {
-    A.AA_ESTABLISH_REQUEST: lambda data, source: _request(P.AA_ESTABLISH_REQUEST, b""),
-    A.AA_ESTABLISH_RESPONSE: lambda data, source: _request(P.AA_ESTABLISH_RESPONSE, b""),
-    A.AA_RELEASE_REQUEST: lambda data, source: _request(P.AA_RELEASE_REQUEST, b""),
+    A.AA_ESTABLISH_REQUEST: lambda data, source: _ESTABLISH_REQUEST,
+    A.AA_ESTABLISH_RESPONSE: lambda data, source: _ESTABLISH_RESPONSE,
+    A.AA_RELEASE_REQUEST: lambda data, source: _RELEASE_REQUEST,
     A.AA_DATA_REQUEST: lambda data, source: _request(P.AA_DATA_REQUEST, data),
     A.AA_UNITDATA_REQUEST: lambda data, source: _request(P.AA_UNITDATA_REQUEST, data),
-    A.AA_RESYNC_REQUEST: lambda data, source: _request(P.AA_RESYNC_REQUEST, b""),
-    A.AA_RESYNC_RESPONSE: lambda data, source: _request(P.AA_RESYNC_RESPONSE, b""),
-    A.AA_RECOVER_RESPONSE: lambda data, source: _request(P.AA_RECOVER_RESPONSE, b""),
-    A.AAL_ESTABLISH_INDICATION: lambda data, source: AalSignal(L.ESTABLISH_INDICATION),
-    A.AAL_ESTABLISH_CONFIRM: lambda data, source: AalSignal(L.ESTABLISH_CONFIRM),
+    A.AA_RESYNC_REQUEST: lambda data, source: _RESYNC_REQUEST,
+    A.AA_RESYNC_RESPONSE: lambda data, source: _RESYNC_RESPONSE,
+    A.AA_RECOVER_RESPONSE: lambda data, source: _RECOVER_RESPONSE,
+    A.AAL_ESTABLISH_INDICATION: lambda data, source: _AAL_ESTABLISH_INDICATION,
+    A.AAL_ESTABLISH_CONFIRM: lambda data, source: _AAL_ESTABLISH_CONFIRM,
     A.AAL_RELEASE_INDICATION: lambda data, source: AalSignal(L.RELEASE_INDICATION, b"", source),
-    A.AAL_RELEASE_CONFIRM: lambda data, source: AalSignal(L.RELEASE_CONFIRM),
+    A.AAL_RELEASE_CONFIRM: lambda data, source: _AAL_RELEASE_CONFIRM,
     A.AAL_DATA_INDICATION: lambda data, source: AalSignal(L.DATA_INDICATION, data),
     A.AAL_UNITDATA_INDICATION: lambda data, source: AalSignal(L.UNITDATA_INDICATION, data),
     A.IGNORE: None,
@@ -346,9 +357,13 @@ assert set(_OUTPUT) == set(Act)
 _UU_SIGNALS = frozenset({P.AA_ESTABLISH_INDICATION, P.AA_ESTABLISH_CONFIRM, P.AA_RELEASE_INDICATION,
                          P.AA_RESYNC_INDICATION, P.AA_RESYNC_CONFIRM})
 
-#: (state, event) -> (next state, output makers, rule): the table, ready to run.
-_COMPILED = {key: (rule.next_state, tuple(_OUTPUT[act] for act in rule.actions if _OUTPUT[act] is not None),
-                   rule) for key, rule in TRANSITIONS.items()}
+#: (state value, event) -> (next state, output makers, rule, counter name, counter name if ignored): the
+#: table, ready to run. Keyed by the state's value: a plain Enum member hashes through a Python-level
+#: ``Enum.__hash__``, its value (a str) in C.
+_COMPILED = {(state.value, event): (rule.next_state,
+                                    tuple(_OUTPUT[act] for act in rule.actions if _OUTPUT[act] is not None),
+                                    rule, event.value, f"ignored.{event.value}")
+             for (state, event), rule in TRANSITIONS.items()}
 
 
 class SSCF:
@@ -379,17 +394,20 @@ class SSCF:
                ) -> list[UserRequest | AalSignal]:
         """Process one event; return the outputs. Raises :class:`SSCFProtocolError` (state unchanged)
         for a pair the table does not allow."""
-        entry = _COMPILED.get((self.state, event))
+        entry = _COMPILED.get((self.state._value_, event))
         if entry is None:
             raise SSCFProtocolError(self.state, event, ILLEGAL.get((self.state, event), "not an SSCF-UNI event"))
-        next_state, makers, rule = entry
-        self.counters[event.value] += 1
+        next_state, makers, rule, name, ignored = entry
+        counters = self.counters
+        counters[name] += 1
         if not makers:
-            self.counters[f"ignored.{event.value}"] += 1
+            counters[ignored] += 1
         elif data and event in _UU_SIGNALS:
-            self.counters["uu_ignored"] += 1
+            counters["uu_ignored"] += 1
         self.state = next_state
         self.last_rule = rule
+        if len(makers) == 1:
+            return [makers[0](data, source)]
         return [make(data, source) for make in makers]
 
     def request(self, primitive: AalPrimitive | str, data: bytes = b"") -> list[UserRequest | AalSignal]:

@@ -235,6 +235,7 @@ class SSCOPMachine:
         self.last_transition: Transition | None = None
         self._out: list[Output] = []
         self._input: Input | None = None
+        self._timer_starts: tuple = (None, {})  # (params, StartTimer per timer) for those params
 
     def __repr__(self) -> str:
         return (f"SSCOPMachine({self.name!r}, state={int(self.state)} {self.state.label}, "
@@ -278,23 +279,21 @@ class SSCOPMachine:
                 raise SSCOPTimerError(self.state, event, f"{item.timer.value} is not running")
         else:
             raise SSCOPValueError("input", item, "an SSCOPPdu, UserRequest or TimerExpiry")
-        found = TRANSITIONS.get((self.state, event))
-        if found is None:
-            found = reaction(self.state, event)  # raises SSCOPProtocolError for the illegal pair
+        entry = _COMPILED.get((self.state, event))
+        if entry is None:
+            reaction(self.state, event)  # raises SSCOPProtocolError for the illegal pair
         if cls is TimerExpiry:
             self.timers_running.discard(item.timer)
         self._out = out = []
         self._input = item
         outcome: str | None = None
-        if found.__class__ is Choice:
-            outcome = self._decide(found.decision)
-            rule = _BRANCHES[id(found)][outcome]
-        else:
-            rule = found
+        rule, step = entry
+        if step.__class__ is dict:  # a Choice: decide, then follow the branch
+            outcome = _DECIDERS[rule.decision](self)
+            rule, step = step[outcome]
         previous = self.state
-        actions = _ACTIONS
-        for act in rule.actions:
-            actions[act](self)
+        for act in step:
+            act(self)
         self.state = state = rule.next_state
         if state is _DATA_TRANSFER_READY and (self.rtx or self.tx_queue):
             self._service_transmission()
@@ -333,42 +332,50 @@ class SSCOPMachine:
     # ---- decisions ------------------------------------------------------------------------------
 
     def _decide(self, decision: Decision) -> str:
-        if decision is Decision.VT_CC:
-            return "VT(CC) >= MaxCC" if self.vt_cc >= self.params.max_cc else "VT(CC) < MaxCC"
+        """The outcome of a decision of the table (the branch of a Choice to follow)."""
+        return _DECIDERS[decision](self)
+
+    def _decide_vt_cc(self) -> str:
+        return "VT(CC) >= MaxCC" if self.vt_cc >= self.params.max_cc else "VT(CC) < MaxCC"
+
+    def _decide_retransmission(self) -> str:
+        # Detect retransmission (8.2 p.76): a BGN/RS/ER whose N(SQ) equals VR(SQ) is a
+        # retransmission; otherwise VR(SQ) takes the new value.
         pdu = self._pdu
-        if decision is Decision.RETRANSMISSION:
-            # Detect retransmission (8.2 p.76): a BGN/RS/ER whose N(SQ) equals VR(SQ) is a
-            # retransmission; otherwise VR(SQ) takes the new value.
-            if pdu.n_sq == self.vr_sq:
-                return "retransmission"
-            self.vr_sq = pdu.n_sq
-            return "new"
-        if decision is Decision.SD_N_S:
-            # Relative to VR(R) (7.4): an N(S) behind VR(R) - an old duplicate, impossible on a wire
-            # that neither duplicates nor reorders - compares as >= VR(MR), outside the window.
-            n_s = pdu.n_s
-            if seq_rel(n_s, self.vr_r) >= seq_rel(self.vr_mr, self.vr_r):
-                return "N(S) >= VR(MR)"
-            if n_s == self.vr_r:
-                return "N(S) = VR(R)"
-            if n_s == self.vr_h:
-                return "N(S) = VR(H)"
-            if seq_lt(self.vr_h, n_s, self.vr_r):
-                return "N(S) > VR(H)"
-            return "VR(R) < N(S) < VR(H), buffered" if n_s in self.rx_buffer else \
-                "VR(R) < N(S) < VR(H), missing"
-        if decision is Decision.POLL_N_S:
-            # N(S) < VR(H), relative to VR(R). An N(S) more than half the sequence space ahead of
-            # VR(R) is one behind it (the window never exceeds half the space), also an error.
-            distance = seq_rel(pdu.n_s, self.vr_r)
-            if distance < seq_rel(self.vr_h, self.vr_r) or distance >= SEQ_MODULUS // 2:
-                return "N(S) < VR(H)"
-            return "N(S) >= VR(H)"
-        if decision is Decision.STAT_CHECK:
-            return self._check_stat(pdu)
-        if decision is Decision.USTAT_CHECK:
-            return self._check_ustat(pdu)
-        raise AssertionError(decision)  # pragma: no cover - every Decision is handled above
+        if pdu.n_sq == self.vr_sq:
+            return "retransmission"
+        self.vr_sq = pdu.n_sq
+        return "new"
+
+    def _decide_sd_n_s(self) -> str:
+        # Relative to VR(R) (7.4): an N(S) behind VR(R) - an old duplicate, impossible on a wire
+        # that neither duplicates nor reorders - compares as >= VR(MR), outside the window.
+        n_s = self._input.n_s
+        vr_r = self.vr_r
+        if (n_s - vr_r) % SEQ_MODULUS >= (self.vr_mr - vr_r) % SEQ_MODULUS:
+            return "N(S) >= VR(MR)"
+        if n_s == vr_r:
+            return "N(S) = VR(R)"
+        if n_s == self.vr_h:
+            return "N(S) = VR(H)"
+        if seq_lt(self.vr_h, n_s, vr_r):
+            return "N(S) > VR(H)"
+        return "VR(R) < N(S) < VR(H), buffered" if n_s in self.rx_buffer else \
+            "VR(R) < N(S) < VR(H), missing"
+
+    def _decide_poll_n_s(self) -> str:
+        # N(S) < VR(H), relative to VR(R). An N(S) more than half the sequence space ahead of
+        # VR(R) is one behind it (the window never exceeds half the space), also an error.
+        distance = seq_rel(self._pdu.n_s, self.vr_r)
+        if distance < seq_rel(self.vr_h, self.vr_r) or distance >= SEQ_MODULUS // 2:
+            return "N(S) < VR(H)"
+        return "N(S) >= VR(H)"
+
+    def _decide_stat_check(self) -> str:
+        return self._check_stat(self._pdu)
+
+    def _decide_ustat_check(self) -> str:
+        return self._check_ustat(self._pdu)
 
     def _check_stat(self, pdu: SSCOPPdu) -> str:
         # 8.2 p.70: VT(PA) <= N(PS) <= VT(PS), else MAA-ERROR R. Measured from VT(PA) - 1, so that
@@ -438,12 +445,16 @@ class SSCOPMachine:
 
     def _start(self, timer: Timer) -> None:
         self.timers_running.add(timer)
-        self._out.append(StartTimer(timer, float(self.params.duration(timer))))
+        starts = self._timer_starts
+        if starts[0] is not self.params:  # made once per parameter set: StartTimer is immutable
+            starts = self._timer_starts = (self.params, {t: StartTimer(t, float(self.params.duration(t)))
+                                                         for t in Timer})
+        self._out.append(starts[1][timer])
 
     def _stop(self, timer: Timer) -> None:
         if timer in self.timers_running:
             self.timers_running.discard(timer)
-            self._out.append(StopTimer(timer))
+            self._out.append(_STOP_TIMER[timer])
 
     def _running(self, timer: Timer) -> bool:
         return timer in self.timers_running
@@ -712,19 +723,20 @@ class SSCOPMachine:
             self.vr_h = self.vr_mr
 
     def _act_rx_sd_in_sequence(self) -> None:
-        pdu = self._pdu
+        pdu = self._input
         at_highest = pdu.n_s == self.vr_h
-        self._indicate(Primitive.AA_DATA_INDICATION, pdu.data, sn=pdu.n_s)
-        self.vr_r = seq_add(self.vr_r)
+        self._out.append(Indication(_AA_DATA_INDICATION, pdu.data, pdu.n_s, None))
+        self.vr_r = vr_r = (self.vr_r + 1) % SEQ_MODULUS
         if at_highest:
-            self.vr_h = self.vr_r
+            self.vr_h = vr_r
         else:
             while self.vr_r in self.rx_buffer:
-                self._indicate(Primitive.AA_DATA_INDICATION, self.rx_buffer.pop(self.vr_r), sn=self.vr_r)
+                self._indicate(_AA_DATA_INDICATION, self.rx_buffer.pop(self.vr_r), sn=self.vr_r)
                 self.vr_r = seq_add(self.vr_r)
+            vr_r = self.vr_r
         # 7.8: the buffer space freed by delivery is granted again; VR(MR) never decreases.
-        window = seq_add(self.vr_r, self.params.rx_window)
-        if seq_rel(window, self.vr_r) > seq_rel(self.vr_mr, self.vr_r):
+        window = (vr_r + self.params.rx_window) % SEQ_MODULUS
+        if (window - vr_r) % SEQ_MODULUS > (self.vr_mr - vr_r) % SEQ_MODULUS:
             self.vr_mr = window
 
     def _act_rx_sd_at_highest(self) -> None:
@@ -853,17 +865,18 @@ class SSCOPMachine:
     def _after_sd_sent(self) -> None:
         # "B" of 8.2 p.65: count the SD towards MaxPD and enter the active phase.
         self.vt_pd += 1
-        if self._running(Timer.POLL):
+        running = self.timers_running
+        if _POLL in running:
             if self.vt_pd < self.params.max_pd:
                 return
         else:
-            if self._running(Timer.IDLE):
-                self._stop(Timer.IDLE)
-                self._start(Timer.NO_RESPONSE)
+            if _IDLE in running:
+                self._stop(_IDLE)
+                self._start(_NO_RESPONSE)
             else:
-                self._stop(Timer.KEEP_ALIVE)
+                self._stop(_KEEP_ALIVE)
             if self.vt_pd < self.params.max_pd:
-                self._start(Timer.POLL)
+                self._start(_POLL)
                 return
         self._send_poll()
 
@@ -880,12 +893,13 @@ class SSCOPMachine:
                 sent.poll_sn = self.vt_ps
                 self._after_sd_sent()
             elif self.tx_queue:
-                if seq_lt(self.vt_s, self.vt_ms, self.vt_a):
+                n_s = self.vt_s
+                if (n_s - self.vt_a) % SEQ_MODULUS < (self.vt_ms - self.vt_a) % SEQ_MODULUS:  # VT(S) < VT(MS)
                     data = self.tx_queue.popleft()
-                    n_s = self.vt_s
-                    self._send(SSCOPPdu._trusted(PduType.SD, n_s=n_s, data=data))
+                    self.counters["tx.SD"] += 1
+                    self._out.append(SendPdu(_sd_pdu(_SD, n_s, 0, 0, 0, 0, 0, (), data)))
                     self.tx_buffer[n_s] = _Sent(data, self.vt_ps)
-                    self.vt_s = seq_add(self.vt_s)
+                    self.vt_s = (n_s + 1) % SEQ_MODULUS
                     self._after_sd_sent()
                 elif self._running(Timer.IDLE):
                     self._stop(Timer.IDLE)
@@ -929,6 +943,27 @@ _RX_COUNTER = {t: f"rx.{t.name}" for t in PduType}
 _RX_DISCARDED = {t: f"rx.discarded.{t.name}" for t in PduType}
 _TX_COUNTER = {t: f"tx.{t.name}" for t in PduType}
 _REQUEST_EVENT = {p: Event(p.value) for p in Primitive if p.value in Event._value2member_map_}
-_BRANCHES = {id(r): dict(r.branches) for r in TRANSITIONS.values() if isinstance(r, Choice)}
+
+
+def _compile(reaction_: Rule | Choice) -> tuple:
+    """A table entry ready to run: (rule, its action implementations in order), or for a Choice
+    (choice, {outcome: (rule, implementations)})."""
+    if isinstance(reaction_, Choice):
+        return reaction_, {outcome: (rule, tuple(_ACTIONS[a] for a in rule.actions))
+                           for outcome, rule in reaction_.branches}
+    return reaction_, tuple(_ACTIONS[a] for a in reaction_.actions)
+
+
+#: The transition table (``states.TRANSITIONS``) compiled at import: the same rows, with each action
+#: already resolved to its implementation.
+_COMPILED = {key: _compile(reaction_) for key, reaction_ in TRANSITIONS.items()}
+#: Decision -> the method that evaluates it.
+_DECIDERS = {decision: getattr(SSCOPMachine, f"_decide_{decision.name.lower()}") for decision in Decision}
+#: StopTimer is immutable: one per timer serves every stop.
+_STOP_TIMER = {timer: StopTimer(timer) for timer in Timer}
 _DATA_TRANSFER_READY = State.DATA_TRANSFER_READY
+_AA_DATA_INDICATION = Primitive.AA_DATA_INDICATION
+_SD = PduType.SD
+_sd_pdu = SSCOPPdu._trusted
+_POLL, _IDLE, _NO_RESPONSE, _KEEP_ALIVE = Timer.POLL, Timer.IDLE, Timer.NO_RESPONSE, Timer.KEEP_ALIVE
 _STAT, _USTAT = PduType.STAT, PduType.USTAT

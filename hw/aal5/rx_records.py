@@ -7,7 +7,6 @@ record ``(kind, key, slot, cells, a, b, c)`` that :func:`error_object` turns int
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Iterator, NamedTuple
 
 import numpy as np
@@ -78,34 +77,78 @@ class Sdu(NamedTuple):
     cells: int
 
 
-@dataclass
 class Reassembled:
-    """What one call to :meth:`Reassembler.feed` produced: SDUs as arrays (no object per frame unless
-    you iterate), and one typed error per discarded PDU."""
+    """What one call to :meth:`Reassembler.feed` produced: the SDUs and one typed error per discarded
+    PDU. No object per frame unless you iterate, and no array until you read one.
 
-    data: np.ndarray  # uint8, the SDUs end to end
-    offsets: np.ndarray  # int64 per frame
-    lengths: np.ndarray
-    vpi: np.ndarray
-    vci: np.ndarray
-    uu: np.ndarray
-    cpi: np.ndarray
-    slot: np.ndarray
-    cells: np.ndarray
-    errors: list = field(default_factory=list)
-    error_records: np.ndarray = field(default_factory=lambda: np.zeros((0, 7), np.int64))
+    Frames are kept as the engine wrote them, one row per frame (offset, length, key = VPI << 16 | VCI,
+    CPCS-UU, CPI, slot of the last cell, cells), with the SDUs end to end in ``data``. The columns
+    (``offsets``, ``lengths``, ``vpi``, ``vci``, ``uu``, ``cpi``, ``slot``, ``cells``: int64 arrays) are
+    made on first reading. The small-batch path of the receiver gives its rows as a list and its SDUs as
+    ``bytes``, so a one-frame result costs no numpy call unless a column is read; iterate
+    (:class:`Sdu` per frame) or use :meth:`sdu` to stay on Python values."""
+
+    __slots__ = ("_fr", "_data", "_sdus", "_cols", "errors", "error_records")
+
+    def __init__(self, fr, data=None, sdus: list[bytes] | None = None, errors: list | None = None,
+                 error_records: np.ndarray | None = None) -> None:
+        self._fr = fr  # (n, 7) int64 array, or a list of n 7-tuples of ints
+        self._data = data  # uint8 array of the SDUs end to end (None: made from ``sdus``)
+        self._sdus = sdus  # the SDUs as bytes, when the engine made them so
+        self._cols: dict[str, np.ndarray] | None = None
+        self.errors = [] if errors is None else errors
+        self.error_records = _ZE if error_records is None else error_records
 
     def __len__(self) -> int:
-        return int(self.offsets.shape[0])
+        fr = self._fr
+        return len(fr) if fr.__class__ is list else int(fr.shape[0])
+
+    def __repr__(self) -> str:
+        return f"<Reassembled {len(self)} frames, {len(self.errors)} errors>"
+
+    def _column(self, name: str) -> np.ndarray:
+        cols = self._cols
+        if cols is None:
+            fr = self._fr
+            table = np.array(fr, np.int64).reshape(-1, 7) if fr.__class__ is list else fr
+            rows = table.T.copy()  # one copy, then views of its rows
+            key = rows[2]
+            cols = self._cols = {"offsets": rows[0], "lengths": rows[1], "vpi": key >> 16, "vci": key & 0xFFFF,
+                                 "uu": rows[3], "cpi": rows[4], "slot": rows[5], "cells": rows[6]}
+        return cols[name]
+
+    offsets = property(lambda self: self._column("offsets"), doc="offset of each SDU in ``data`` (int64)")
+    lengths = property(lambda self: self._column("lengths"), doc="length of each SDU (int64)")
+    vpi = property(lambda self: self._column("vpi"), doc="VPI of each frame (int64)")
+    vci = property(lambda self: self._column("vci"), doc="VCI of each frame (int64)")
+    uu = property(lambda self: self._column("uu"), doc="CPCS-UU of each frame (int64)")
+    cpi = property(lambda self: self._column("cpi"), doc="CPI of each frame (int64)")
+    slot = property(lambda self: self._column("slot"), doc="slot of the cell that completed each frame")
+    cells = property(lambda self: self._column("cells"), doc="cells of each frame's CPCS-PDU")
+
+    @property
+    def data(self) -> np.ndarray:
+        """The SDUs end to end (uint8)."""
+        if self._data is None:
+            sdus = self._sdus
+            self._data = np.frombuffer(b"".join(sdus), np.uint8) if sdus else _ZU8
+        return self._data
 
     def sdu(self, i: int) -> bytes:
-        o = int(self.offsets[i])
-        return self.data[o: o + int(self.lengths[i])].tobytes()
+        if self._sdus is not None:
+            return self._sdus[i]
+        fr = self._fr
+        if fr.__class__ is list:
+            o, n = fr[i][0], fr[i][1]
+        else:
+            o, n = int(fr[i, 0]), int(fr[i, 1])
+        return self._data[o: o + n].tobytes()
 
     def __iter__(self) -> Iterator[Sdu]:
-        for i in range(len(self)):
-            yield Sdu(int(self.vpi[i]), int(self.vci[i]), self.sdu(i), int(self.uu[i]), int(self.cpi[i]),
-                      int(self.slot[i]), int(self.cells[i]))
+        fr = self._fr
+        rows = fr if fr.__class__ is list else fr.tolist()
+        for i, (_, _, key, uu, cpi, slot, cells) in enumerate(rows):
+            yield Sdu(key >> 16, key & 0xFFFF, self.sdu(i), uu, cpi, slot, cells)
 
 
 def frames_from(data: np.ndarray, fr: np.ndarray, errs: np.ndarray) -> Reassembled:
@@ -114,15 +157,9 @@ def frames_from(data: np.ndarray, fr: np.ndarray, errs: np.ndarray) -> Reassembl
     if not errs.shape[0]:
         if not fr.shape[0]:
             return empty_result()
-        cols = fr.T.copy()  # one copy, then views of its rows
-        vpi, vci = np.divmod(cols[2], 0x10000)   # key = VPI << 16 | VCI
-        return Reassembled(data, cols[0], cols[1], vpi, vci, cols[3], cols[4], cols[5], cols[6], [], _ZE)
-    cols = fr.T.copy()
-    key = cols[2]
+        return Reassembled(fr.copy(), data)
     errs = errs.copy()
-    return Reassembled(data=data, offsets=cols[0], lengths=cols[1], vpi=key >> 16, vci=key & 0xFFFF, uu=cols[3],
-                       cpi=cols[4], slot=cols[5], cells=cols[6], errors=[error_object(r) for r in errs],
-                       error_records=errs)
+    return Reassembled(fr.copy(), data, None, [error_object(r) for r in errs], errs)
 
 
 _Z = np.zeros(0, np.int64)
@@ -131,11 +168,13 @@ _ZU8 = np.zeros(0, np.uint8)
 _ZU8.setflags(write=False)
 _ZE = np.zeros((0, 7), np.int64)
 _ZE.setflags(write=False)
+_NO_ROWS = np.zeros((0, 7), np.int64)
+_NO_ROWS.setflags(write=False)
 
 
 def empty_result() -> Reassembled:
     """No frame and no error (read-only empty arrays, shared)."""
-    return Reassembled(_ZU8, _Z, _Z, _Z, _Z, _Z, _Z, _Z, _Z, [], _ZE)
+    return Reassembled(_NO_ROWS, _ZU8, None, [], _ZE)
 
 
 def error_object(rec) -> E.Aal5RxError:
