@@ -40,8 +40,10 @@ docs: $(STAMP)
 	$(PY) -m tools.docs
 
 # The soak (issue 9): 100,000 add/drop party cycles through the MCM root with 1e-5 cell loss on every
-# signalling link; prints cycles, operations issued/completed, rule violations, tracemalloc and live
-# party/call state at the start and the end, counters balanced, faults injected (python -m tools.soak --help).
+# signalling link, nothing trimmed; prints cycles, operations issued/completed, rule violations, memory at
+# the start and the end (tracemalloc windows: peak, net growth and its top lines; allocated blocks, objects,
+# RSS), party/call state objects live and kept as bounded records, counters balanced, faults injected.
+# SOAK_CYCLES, SOAK_LOSS, SOAK_ARGS (e.g. --json, --window 8) override (python -m tools.soak --help).
 .PHONY: soak
 soak: $(STAMP)
-	$(PY) -m tools.soak --cycles $(or $(SOAK_CYCLES),100000) --loss $(or $(SOAK_LOSS),1e-5)
+	$(PY) -m tools.soak --cycles $(or $(SOAK_CYCLES),100000) --loss $(or $(SOAK_LOSS),1e-5) $(SOAK_ARGS)

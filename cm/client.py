@@ -16,13 +16,20 @@ too), and follows the rules the WDK gives clients:
   drop-all-but-one-then-close sequence;
 - it deletes the VC it created once the call is closed (NdisClCloseCall page).
 
-Every completion it receives (or makes itself) is appended to :attr:`CoNdisClient.log`, so a test can
-check that each request ended exactly once, with the status the call manager decided.
+Every completion it receives (or makes itself) is counted by kind and status (:attr:`CoNdisClient.counts`,
+:attr:`CoNdisClient.completed`) and appended to :attr:`CoNdisClient.log`, so a test can check that each
+request ended exactly once, with the status the call manager decided.
+
+What it keeps is bounded, so it can run for ever (issue 9's soak): the log holds the ``history`` most
+recent completions (a deque), a call keeps its parties still held plus the ``history`` most recent gone
+ones (:attr:`ClientCall.ended`), and the client keeps its calls still holding a VC plus the ``history``
+most recent ones whose per-VC state is freed (:attr:`CoNdisClient.ended_calls`); the totals are counters.
+A gone party or call is a record (its NDIS handles are cleared), not state any request can reach.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -37,6 +44,8 @@ from hw.errors import AtmemuError
 
 TAG_CALL = "ClVc"  # pool tag of the client's per-VC state
 TAG_PARTY = "ClPy"  # pool tag of the client's per-party state
+#: Records a client keeps by default: recent completions in its log, gone parties per call, gone calls.
+HISTORY = 64
 
 
 class ClientError(AtmemuError):
@@ -85,7 +94,9 @@ class ClientCall:
     phase: CallPhase = CallPhase.IDLE
     vc: NdisVcHandle | None = None
     parties: list[ClientParty] = field(default_factory=list)  # not gone yet, in order of creation
-    ended: list[ClientParty] = field(default_factory=list)  # gone: kept for inspection
+    history: int = HISTORY  # how many gone parties ``ended`` keeps
+    ended: deque[ClientParty] = field(init=False)  # the most recent gone ones, kept for inspection
+    parties_ended: int = 0  # every party that went, kept or not
     closing: bool = False  # the client wants the call closed (asked to, or the network closed it)
     incoming_close: bool = False
     make_completions: list[int] = field(default_factory=list)
@@ -97,14 +108,18 @@ class ClientCall:
     _again: bool = False
     _close_status: int | None = None
 
+    def __post_init__(self) -> None:
+        self.ended = deque(maxlen=self.history)
+
     def live(self) -> list[ClientParty]:
         """Parties the client still holds (being added or active)."""
         return [p for p in self.parties if p.phase in (PartyPhase.ADDING, PartyPhase.ACTIVE)]
 
     @property
     def all_parties(self) -> list[ClientParty]:
-        """Every party the call ever had: gone ones first, then the others."""
-        return self.ended + self.parties
+        """The parties of the call: the recent gone ones first (the last ``history``; ``parties_ended``
+        counts them all), then the others."""
+        return [*self.ended, *self.parties]
 
     def retire(self, party: ClientParty) -> None:
         """The party is gone: keep it for inspection only."""
@@ -113,6 +128,7 @@ class ClientCall:
         if party in self.parties:
             self.parties.remove(party)
             self.ended.append(party)
+            self.parties_ended += 1
 
     def __repr__(self) -> str:
         return f"<ClientCall {self.name} {self.phase.value}, {len(self.live())} live part(ies)>"
@@ -148,14 +164,27 @@ class ClientBinding:
 class CoNdisClient:
     """A CoNDIS client bound to one miniport adapter, making point-to-multipoint calls through it.
 
-    ``auto_delete_vc``: delete a VC the client created once its call is closed (or failed)."""
+    ``auto_delete_vc``: delete a VC the client created once its call is closed (or failed).
+    ``history``: how many records it keeps - recent completions in :attr:`log`, gone parties per call,
+    calls whose per-VC state is freed."""
 
-    def __init__(self, ndis: Ndis, name: str = "atmemu-client", *, auto_delete_vc: bool = True) -> None:
+    def __init__(self, ndis: Ndis, name: str = "atmemu-client", *, auto_delete_vc: bool = True,
+                 history: int = HISTORY) -> None:
+        if not isinstance(history, int) or history < 0:
+            raise ClientError(f"{name}: history must be a number of records >= 0, not {history!r}")
         self.ndis = ndis
         self.name = name
         self.auto_delete_vc = auto_delete_vc
-        self.log: list[Completion] = []
-        self.calls: list[ClientCall] = []
+        self.history = history
+        #: the ``history`` most recent completions, oldest first
+        self.log: deque[Completion] = deque(maxlen=history)
+        #: every completion since the start, by (kind, status)
+        self.counts: Counter[tuple[str, int]] = Counter()
+        #: how many completions since the start (``len(log)`` stops at ``history``)
+        self.completed = 0
+        self._calls: list[ClientCall] = []  # per-VC state not freed yet, in order of creation
+        #: the ``history`` most recent calls whose per-VC state was freed (VC deleted), oldest first
+        self.ended_calls: deque[ClientCall] = deque(maxlen=history)
         self.binding: ClientBinding | None = None
         self._serial = 0
         self.protocol_handle = ndis.register_protocol(name)
@@ -178,6 +207,22 @@ class CoNdisClient:
 
     def _record(self, kind: str, status: int, target: str, synchronous: bool) -> None:
         self.log.append(Completion(kind, status, target, synchronous, self.ndis.now()))
+        self.counts[(kind, status)] += 1
+        self.completed += 1
+
+    @property
+    def calls(self) -> list[ClientCall]:
+        """The recent calls whose VC is deleted (the last ``history``), then those still holding one."""
+        return [*self.ended_calls, *self._calls]
+
+    def _new_call(self, name: str, **kw: Any) -> ClientCall:
+        return ClientCall(name, history=self.history, **kw)
+
+    def _call_freed(self, call: ClientCall) -> None:
+        """The per-VC state is freed: the call becomes a record."""
+        if call in self._calls:
+            self._calls.remove(call)
+            self.ended_calls.append(call)
 
     def _next_name(self, prefix: str) -> str:
         self._serial += 1
@@ -191,10 +236,10 @@ class CoNdisClient:
             self.ndis.NdisFreeMemoryWithTagPriority(self.protocol_handle, obj, tag)
 
     def summary(self) -> dict[str, Counter[str]]:
-        """Completions per kind, counted by status name."""
+        """Completions per kind since the start, counted by status name."""
         out: dict[str, Counter[str]] = {}
-        for c in self.log:
-            out.setdefault(c.kind, Counter())[status_name(c.status)] += 1
+        for (kind, status), n in self.counts.items():
+            out.setdefault(kind, Counter())[status_name(status)] += n
         return out
 
     @property
@@ -277,11 +322,11 @@ class CoNdisClient:
     def ProtocolCoCreateVc(self, ProtocolAfContext: ClientBinding, NdisVcHandle: NdisVcHandle,
                            ProtocolVcContext: Out) -> int:
         """The call manager creates a VC (for an incoming call): make per-VC state for it."""
-        call = ClientCall(self._next_name("in-vc"), created_by_client=False)
+        call = self._new_call(self._next_name("in-vc"), created_by_client=False)
         if self._alloc(call, TAG_CALL) is None:
             return NDIS_STATUS_RESOURCES
         call.vc = NdisVcHandle
-        self.calls.append(call)
+        self._calls.append(call)
         ProtocolVcContext.value = call
         return NDIS_STATUS_SUCCESS
 
@@ -290,6 +335,7 @@ class CoNdisClient:
         call = ProtocolVcContext
         call.vc_deleted = True
         self._free(call, TAG_CALL)
+        self._call_freed(call)
         return NDIS_STATUS_SUCCESS
 
     def delete_vc(self, call: ClientCall) -> int:
@@ -298,6 +344,7 @@ class CoNdisClient:
         if status == NDIS_STATUS_SUCCESS:
             call.vc_deleted = True
             self._free(call, TAG_CALL)
+            self._call_freed(call)
         return status
 
     # -- making a call ----------------------------------------------------------------------------
@@ -307,16 +354,17 @@ class CoNdisClient:
         """Create a VC and make a point-to-multipoint call to ``called`` (its first party). The outcome is
         in ``call.phase`` once the make-call completes (at once when it did not pend)."""
         binding = self._bound()
-        call = ClientCall(name or self._next_name("call"))
+        call = self._new_call(name or self._next_name("call"))
         if self._alloc(call, TAG_CALL) is None:
             raise ClientError(f"{self.name}: no memory for the call state")
-        self.calls.append(call)
+        self._calls.append(call)
         vc = Out()
         status = self.ndis.NdisCoCreateVc(binding.NdisBindingHandle.value, binding.af_handle, call, vc)
         if status != NDIS_STATUS_SUCCESS:
             call.phase = CallPhase.FAILED
             self._record("CreateVc", status, call.name, True)
             self._free(call, TAG_CALL)
+            self._call_freed(call)
             return call
         call.vc = vc.value
         params = call_parameters or make_call_parameters(called, multipoint=True)
@@ -539,8 +587,9 @@ class CoNdisClient:
     # -- inspection -------------------------------------------------------------------------------
 
     def completions(self, kind: str | None = None) -> list[Completion]:
+        """The recent completions (those still in :attr:`log`), of one kind or all."""
         return [c for c in self.log if kind is None or c.kind == kind]
 
 
 __all__ = ["CallPhase", "ClientBinding", "ClientCall", "ClientError", "ClientParty", "CoNdisClient", "Completion",
-           "PartyPhase"]
+           "HISTORY", "PartyPhase"]

@@ -20,6 +20,14 @@ A called number the leaf does not answer for is refused with cause 88, "incompat
 DROP PARTY and answers every RELEASE, and records each party's history (slot, event, cause) and how it
 ended (``released``, ``dropped``, ``rejected``, ``left`` for its own drop).
 
+What the leaf keeps is bounded, so a leaf can run for ever (issue 9's soak): a party's protocol state
+is the interface's (its :class:`UniCall`, forgotten by the interface when the call is back in Null,
+Q.2931 state U0); the leaf keeps the parties still going, plus the ``history`` most recent ended ones as
+records (:attr:`LeafEndpoint.ended`, a deque). A record lets go of its call once that call is closed: it
+keeps the VC (``connection``) and its own history, not the call. Offers refused for an unknown number:
+the latest ``history`` ones. Everything else is a counter (:attr:`LeafEndpoint.counters`: offers, refusals,
+outcomes), and the data sink's per-VC tallies are keyed by VPI/VCI, bounded by the VC space.
+
 The data plane: :class:`DataSink` takes the cells the fabric delivers on the leaf's port, counts them
 per VC, reassembles the AAL5 frames (hw.aal5.Reassembler: CRC-32, length, size checks, I.363.5
 9.2.2.2) and counts good frames and errors per VC.
@@ -27,8 +35,9 @@ per VC, reassembles the AAL5 frames (hw.aal5.Reassembler: CRC-32, length, size c
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
+from itertools import count
 from typing import Any, Mapping
 
 import numpy as np
@@ -48,6 +57,8 @@ from hw.aal5 import Reassembled, Reassembler
 from hw.clock import Clock
 
 ACCEPT, ALERT, REJECT, SILENT = "accept", "alert", "reject", "silent"
+#: Ended parties (and refused offers) a leaf keeps as records by default.
+HISTORY = 32
 #: Q.850 cause 88, "incompatible destination": a call for a number this user does not answer for.
 CAUSE_INCOMPATIBLE_DESTINATION = 88
 
@@ -115,25 +126,37 @@ def address_key(number: Any) -> str:
     return format_aesa(bytes.fromhex(digits)) if len(digits) == 40 else text
 
 
-@dataclass
+_serials = count(1)
+
+
+@dataclass(eq=False)
 class LeafParty:
-    """One party this leaf was offered: on a call (``epref``: the network's endpoint reference)."""
+    """One party this leaf was offered: on a call (``epref``: the network's endpoint reference).
+    ``ucall`` is None once the party ended and its call is closed (:meth:`detach`); ``connection``
+    (VPCI, VCI) stays."""
 
     address: str
     behaviour: LeafBehaviour
-    ucall: UniCall
+    ucall: UniCall | None
     epref: int | None
     history: list[tuple[int, str, int | None]] = field(default_factory=list)
     active: bool = False
     outcome: str | None = None
     cause: int | None = None
+    serial: int = field(default_factory=lambda: next(_serials))    # order of the offers
+    _connection: tuple[int, int] | None = field(default=None, repr=False)
 
     def events(self) -> list[str]:
         return [e for _, e, _ in self.history]
 
     @property
     def connection(self) -> tuple[int, int] | None:
-        return self.ucall.connection
+        return self.ucall.connection if self.ucall is not None else self._connection
+
+    def detach(self) -> None:
+        """The call is back in Null: keep the VC it had, let go of the call."""
+        if self.ucall is not None:
+            self._connection, self.ucall = self.ucall.connection, None
 
 
 class DataSink:
@@ -192,25 +215,37 @@ class LeafEndpoint:
 
     def __init__(self, clock: Clock, channel: SignallingChannel, behaviours: Mapping[Any, LeafBehaviour], *,
                  timers: Timers = DEFAULT_TIMERS, name: str = "leaf", sink: DataSink | None = None,
-                 codec: str | None = None) -> None:
+                 codec: str | None = None, history: int = HISTORY) -> None:
+        if not isinstance(history, int) or history < 0:
+            raise BehaviourError("history", history, "a number of records >= 0")
         self.clock = clock
         self.name = name
         self.behaviours = {address_key(a): b for a, b in behaviours.items()}
         self.iface = UniInterface(clock, channel, "user", timers=timers, name=name, listener=self, codec=codec)
         self.sink = sink if sink is not None else DataSink()
-        self.parties: list[LeafParty] = []
-        self.refused: list[tuple[int, str]] = []
+        #: the ``history`` most recent ended parties, oldest first (records: see the module's docstring)
+        self.ended: deque[LeafParty] = deque(maxlen=history)
+        #: the ``history`` most recent offers refused for a number the leaf does not answer for: (slot, number)
+        self.refused: deque[tuple[int, str]] = deque(maxlen=history)
+        #: ``offered``, ``refused`` and one per outcome (``released``, ``dropped``, ``rejected``, ``left``)
+        self.counters: Counter[str] = Counter()
         self._live: dict[UniCall, list[LeafParty]] = {}   # parties not ended yet, by call
         self._scheduled: list = []
 
     # ---- queries
+    @property
+    def parties(self) -> list[LeafParty]:
+        """The parties still going and the recent ended ones, in the order they were offered."""
+        return sorted([*self.ended, *self.live_parties()], key=lambda p: p.serial)
+
     def party(self, address: Any) -> LeafParty:
-        """The latest party offered for ``address``."""
+        """The latest party offered for ``address`` (still going, or among the recent ended ones)."""
         key = address_key(address)
         for p in reversed(self.parties):
             if p.address == key:
                 return p
-        raise EndpointError(f"{self.name}: no party was offered for {key}")
+        raise EndpointError(f"{self.name}: no party was offered for {key} (or it ended more than "
+                            f"{self.ended.maxlen} parties ago)")
 
     def live_parties(self) -> list[LeafParty]:
         return [p for ps in self._live.values() for p in ps]
@@ -253,6 +288,9 @@ class LeafEndpoint:
         for x in list(self._live.get(ucall, ())):
             self._end(x, "released", None)
         self._live.pop(ucall, None)
+        for x in self.ended:                   # the call is in Null (U0): its records let go of it
+            if x.ucall is ucall:
+                x.detach()
         if ucall.connection is not None:       # the VC is gone (VPCI = VPI on this UNI, Q.2931 4.5.16)
             self.sink.close(*ucall.connection)
 
@@ -265,6 +303,7 @@ class LeafEndpoint:
             epref = access.endpoint_reference(message)
         if behaviour is None:
             self.refused.append((self.clock.now, key))
+            self.counters["refused"] += 1
             if call_level:
                 self.iface.request(ucall, ev.RELEASE_RESPONSE, cause=CAUSE_INCOMPATIBLE_DESTINATION)
             else:
@@ -273,7 +312,7 @@ class LeafEndpoint:
             return
         party = LeafParty(key, behaviour, ucall, epref)
         party.history.append((self.clock.now, "offered", None))
-        self.parties.append(party)
+        self.counters["offered"] += 1
         self._live.setdefault(ucall, []).append(party)
         b = behaviour
         if b.kind == SILENT:
@@ -345,11 +384,15 @@ class LeafEndpoint:
     def _end(self, party: LeafParty, outcome: str, cause: int | None) -> None:
         if party.outcome is None:
             party.outcome, party.cause = outcome, cause
+            self.counters[outcome] += 1
             live = self._live.get(party.ucall)
             if live is not None:
                 live.remove(party)
                 if not live:
                     del self._live[party.ucall]
+            self.ended.append(party)
+            if party.ucall.closed:
+                party.detach()
 
     def _later(self, seconds: float, fn, *args: Any) -> None:
         if seconds <= 0:
@@ -364,5 +407,5 @@ class LeafEndpoint:
         return any(h.active for h in self._scheduled)
 
 
-__all__ = ["ACCEPT", "ALERT", "CAUSE_INCOMPATIBLE_DESTINATION", "DataSink", "LeafBehaviour", "LeafEndpoint",
+__all__ = ["ACCEPT", "ALERT", "CAUSE_INCOMPATIBLE_DESTINATION", "DataSink", "HISTORY", "LeafBehaviour", "LeafEndpoint",
            "LeafParty", "REJECT", "SILENT", "address_key"]

@@ -31,7 +31,7 @@ def test_frames_reach_their_leaves_or_are_accounted_lost(seed) -> None:
     script.wait(0.05)
     lossy.set_impairments(Impairments())
     assert net.run_until_idle(30.0)
-    vc = {p: net.leaves[p].endpoint.parties[0].ucall.connection for p in (1, 2, 3)}
+    vc = {p: net.leaves[p].endpoint.parties[0].connection for p in (1, 2, 3)}
     got = {p: net.leaves[p].sink.sdus(*vc[p]) for p in (1, 2, 3)}
     assert got[1] == frames and got[2] == frames               # clean lines: every frame, in order
     # the lossy line: what arrived is an in-order subsequence of what was sent, unaltered

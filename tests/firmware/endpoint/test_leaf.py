@@ -4,10 +4,13 @@ frames per VC and catches CRC errors."""
 
 from __future__ import annotations
 
+import gc
+import weakref
+
 import numpy as np
 import pytest
 
-from firmware.endpoint import BehaviourError, DataSink, LeafBehaviour, LeafEndpoint, address_key
+from firmware.endpoint import BehaviourError, DataSink, EndpointError, LeafBehaviour, LeafEndpoint, address_key
 from firmware.switch import channel_pair
 from firmware.switch.interface import UniInterface, message_event
 from firmware.uni import builders as B
@@ -50,11 +53,11 @@ class Net:
         return [m for _, m, _, _ in self.got]
 
 
-def bed(behaviours):
+def bed(behaviours, **kw):
     clock = Clock("OC-3c")
     net_end, leaf_end = channel_pair(clock, DELAY)
     net = Net(clock, net_end)
-    leaf = LeafEndpoint(clock, leaf_end, behaviours, sink=DataSink(engine="twin"))
+    leaf = LeafEndpoint(clock, leaf_end, behaviours, sink=DataSink(engine="twin"), **kw)
     return clock, net, leaf
 
 
@@ -161,3 +164,64 @@ def test_sink_counts_cells_and_frames_per_vc_and_checks_the_crc(engine: str) -> 
     assert sink.sdus(0, 40) == [f1, f1] and sink.sdus(1, 40) == [f2] and sink.sdus(0, 41) == []
     assert sink.errors == {((0, 41), "crc"): 1} and sink.crc_errors == 1
     sink.check_conservation()
+
+
+def test_a_leaf_forgets_calls_back_in_null_and_keeps_bounded_records() -> None:
+    """Issue 9's soak: a leaf runs for ever. Once a call is released (U0) the leaf holds no reference to
+    it; its ended parties are records (VC, history, outcome) and only the last ``history`` are kept;
+    counters count every offer, refusal and outcome."""
+    clock, net, leaf = bed({A: LeafBehaviour.accept()}, history=2)
+    calls = []
+    for k in range(5):
+        call = net.offer(A)
+        clock.run_for(1000)
+        net.iface.request(call, "setup-complete.request")
+        clock.run_for(1000)
+        calls.append(weakref.ref(leaf.party(A).ucall))
+        net.iface.request(call, "release.request", cause=16)
+        clock.run_for(1000)
+        assert net.messages()[-1] == "RELEASE_COMPLETE"
+    net.offer(B.aesa("39.840f.80.113744.0000.0000.0001.000000000003.00"))     # not ours: refused, 88
+    clock.run_for(1000)
+    assert not leaf.iface.calls and not leaf.live_parties()
+    gc.collect()
+    assert all(r() is None for r in calls)                    # no call state left anywhere
+    assert len(leaf.ended) == 2 and all(p.ucall is None for p in leaf.ended)
+    last = leaf.party(A)
+    assert (last.outcome, last.cause, last.connection) == ("released", 16, (0, 40))
+    assert last.events()[:3] == ["offered", "answer", "setup-complete.indication"]
+    assert [p.serial for p in leaf.parties] == sorted(p.serial for p in leaf.ended)
+    assert leaf.counters == {"offered": 5, "released": 5, "refused": 1}
+    assert len(leaf.refused) == 1
+
+
+def test_records_are_bounded_while_the_call_lives() -> None:
+    """Parties come and go on one long call: the ended ones beyond ``history`` are freed, the live
+    one stays, and ``party`` names what it no longer knows."""
+    addresses = [B.aesa(f"39.840f.80.113744.0000.0000.0001.0000000000{k:02d}.00") for k in range(10, 16)]
+    clock, net, leaf = bed({a: LeafBehaviour.accept() for a in addresses}, history=3)
+    call = net.offer(addresses[0])
+    clock.run_for(1000)
+    net.iface.request(call, "setup-complete.request")
+    clock.run_for(1000)
+    records = []
+    for a in addresses[1:]:
+        step = net.iface.request(call, "add-party.request", content={"called": a})
+        clock.run_for(1000)
+        records.append(weakref.ref(leaf.party(a)))
+        net.iface.request(call, "drop-party.request", epref=step.epref, cause=31)
+        clock.run_for(1000)
+        assert net.messages()[-1] == "DROP_PARTY_ACK" and leaf.party(a).outcome == "dropped"
+    gc.collect()
+    assert [r() is None for r in records] == [True, True, False, False, False]
+    assert [p.address for p in leaf.parties] == [address_key(a) for a in (addresses[0], *addresses[3:])]
+    first = leaf.party(addresses[0])
+    assert first.outcome is None and first.active and list(leaf.iface.calls.values()) == [first.ucall]
+    with pytest.raises(EndpointError, match="no party"):
+        leaf.party(addresses[1])
+    assert leaf.counters == {"offered": 6, "dropped": 5}
+
+
+def test_history_must_be_a_count() -> None:
+    with pytest.raises(BehaviourError):
+        bed({A: LeafBehaviour.accept()}, history=-1)
