@@ -1,30 +1,32 @@
-"""A host on the emulated adapter, cabled to a network: what the MCM's tests, the ``ndis`` benchmark and a
-driver developer's experiments run on.
+"""A host on the emulated adapter, on a network: what the MCM's tests, the fault tests, the soak, the
+``ndis`` benchmark and a driver developer's experiments run on.
 
-The host: the virtual clock, an :class:`hw.adapter.Adapter` in its host memory, the NDIS model with the
-rule checker attached, the MCM (:class:`cm.mcm.AtmMcm`) bound to the adapter only through its resources,
-and a CoNDIS client (:class:`cm.client.CoNdisClient`) bound to the MCM.
-
-The cable: an :class:`hw.link.Link` from the adapter (port a) to the network (port b), the adapter's
-cell-available signals wired to the far end's (docs/adapter.md, "Time").
+The host: an :class:`hw.adapter.Adapter` in its host memory, the NDIS model with the rule checker
+attached, the MCM (:class:`cm.mcm.AtmMcm`) bound to the adapter only through its resources, and a CoNDIS
+client (:class:`cm.client.CoNdisClient`) bound to the MCM, all on one virtual clock.
 
 The network, one of:
 
-* :class:`ScriptedNetwork` - the network side of the UNI, scripted: a network-side SSCOP
+* :class:`ScriptedNetwork` - the network side of the UNI, scripted, at the far end of a cable (an
+  :class:`hw.link.Link` from the adapter, port a, to the network, port b, the cell-available signals
+  wired both ways, docs/adapter.md "Time"): a network-side SSCOP
   (:class:`firmware.signalling_link.SignallingLink` with its :class:`~firmware.signalling_link.CellPort` on
   the cable) and a network-side :class:`firmware.switch.interface.UniInterface` answering each SETUP and
   ADD PARTY as the :class:`firmware.endpoint.LeafBehaviour` of its called number says (the leaf is taken
   to sit right behind the switch): accept (CONNECT / ADD PARTY ACKNOWLEDGE), alert first, reject with a
   cause (RELEASE / ADD PARTY REJECT), stay silent (the root's T310 / T399 run out), leave after a while
   (DROP PARTY, or RELEASE for the last party). It can also drop a party or release a call on demand.
-* :class:`SwitchNetwork` - the switch: :class:`firmware.switch.ControlPlane` on a real hw.fabric
-  :class:`~hw.fabric.fabric.Fabric`, the adapter on port 0 (its signalling over the cable's SSCOP), a
-  :class:`firmware.endpoint.LeafEndpoint` on each other port (in-memory signalling channels, the fabric's
-  cells into their :class:`~firmware.endpoint.DataSink`); the adapter's data cells enter the fabric at
-  port 0. (When firmware/switch/node.py lands, a SwitchNode with per-port SAAL through the fabric's
-  control port replaces this wiring.)
+* :class:`SwitchNetwork` - the whole stack: a :class:`firmware.network.Network` whose
+  :class:`~firmware.switch.node.SwitchNode` (a hw.fabric fabric, one :class:`hw.link.Link` per port, a
+  network-side SAAL per port whose AAL5 cells go through the fabric's control port, the
+  :class:`~firmware.switch.control_plane.ControlPlane`) carries the adapter on port 0 and a
+  :class:`firmware.endpoint.attach.LeafStation` (its own SSCOP over AAL5 cells on its own line) on every
+  other port. Every UNI, the MCM's included, is a line of the switch, so impairments can be put on any
+  of them (``network.line(port)``). :class:`cm.mcm.rig.McmRig` is this testbed under another name.
 
-:meth:`Testbed.run` runs the clock (and the fabric with it, for the switch) up to a time.
+:meth:`Testbed.run` runs the clock (and, for the switch, the fabric and the lines with it, in the
+SwitchNode's co-simulation loop) up to a time; :meth:`Testbed.run_while` stops at the very event that
+ends its condition.
 """
 
 from __future__ import annotations
@@ -33,17 +35,17 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
-import numpy as np
-
 from cm.client import CoNdisClient
 from cm.mcm import AdapterResources, AtmMcm, McmConfig
 from cm.ndis.dispatcher import Ndis
 from cm.ndis.irql import CPU
 from cm.ndis.params import ATM_ADDRESS
 from cm.rules import RuleChecker
-from firmware.endpoint import DataSink, LeafBehaviour, LeafEndpoint
+from firmware.endpoint import DataSink, LeafBehaviour
+from firmware.endpoint.attach import LeafStation
+from firmware.network import Network
 from firmware.signalling_link import CellPort, SignallingLink
-from firmware.switch.channel import SaalChannel, channel_pair
+from firmware.switch.channel import SaalChannel
 from firmware.switch.interface import UniCall, UniInterface
 from firmware.uni import access
 from firmware.uni.machines import Indicate, Timers
@@ -53,6 +55,9 @@ from hw.adapter import Adapter, AdapterConfig, HostMemory
 from hw.clock import Clock
 from hw.errors import FieldError
 from hw.link import Link, Port
+
+#: The switch port the host (adapter and MCM) is plugged into.
+HOST_PORT = 0
 
 #: First VCI the scripted network hands out (VCIs 0..31 are reserved, I.361 2.2.3).
 FIRST_VCI = 32
@@ -128,9 +133,6 @@ class ScriptedNetwork:
 
     def behaviour(self, called: bytes) -> LeafBehaviour:
         return self.behaviours.get(called, self.default)
-
-    def advance(self, slot: int) -> None:
-        """Nothing runs outside the clock here."""
 
     # ---- the interface's listener
     def on_indication(self, iface: UniInterface, ucall: UniCall, ind: Indicate, message: Any) -> None:
@@ -262,77 +264,109 @@ class ScriptedNetwork:
         """The AAL5 frames the root sent on the call's VC that reached the network."""
         return self.sink.sdus(call.vpi, call.vci)
 
+    # ---- what the testbed asks of a network
+    def run_until(self, slot: int, stop: Callable[[], bool] | None = None) -> bool:
+        """The clock's events up to ``slot`` (nothing else runs here: the cable moves cells in the
+        events its cell-available signals schedule). ``stop``: asked after every event; True ends the
+        run at that event and is returned."""
+        return run_clock(self.clock, slot, stop)
+
+    def signalling_links(self) -> list[SignallingLink]:
+        """The SAAL endpoints that must be established before the host can make calls."""
+        return [self.saal]
+
+    def check_conservation(self) -> None:
+        """The network-side SSCOP's and the data sink's books."""
+        self.saal.check_conservation()
+        self.sink.check_conservation()
+
+
+def run_clock(clock: Clock, slot: int, stop: Callable[[], bool] | None = None) -> bool:
+    """Run ``clock``'s events up to ``slot``, asking ``stop()`` after each; True when it answered True
+    (the clock is then at that event's slot), False when ``slot`` was reached."""
+    if stop is None:
+        clock.run_until(slot)
+        return False
+    peek, run_next = clock.peek, clock.run_next
+    while True:
+        t = peek()
+        if t is None or t > slot:
+            break
+        run_next()
+        if stop():
+            return True
+    clock.run_until(slot)
+    return False
+
 
 # ----------------------------------------------------------------------------------------------------
 # the switch
 
 
 class SwitchNetwork:
-    """The switch behind the cable (see the module documentation). ``behaviours``: port -> LeafBehaviour
-    of the leaf there (accept by default); ``addresses``: how many addresses each leaf answers for (end
-    system identifiers 1..n under its port's prefix: several parties of one call may sit on one leaf);
-    ``timers``: the switch's network-side timers; ``delay``: the one-way signalling delay to the leaves,
-    in slots."""
+    """The whole stack behind the host (see the module documentation): a ``ports``-port
+    :class:`firmware.network.Network` with a leaf station on every port but the host's (port 0).
 
-    def __init__(self, clock: Clock, port: Port, *, ports: int = 16, behaviours: Mapping[int, LeafBehaviour] | None = None,
-                 addresses: int = 1, timers: Timers = DEFAULT_TIMERS, delay: int = 100, fabric_config: Any = None,
-                 name: str = "switch") -> None:
-        from firmware.switch import ControlPlane, SwitchConfig
-        from hw.fabric.config import FabricConfig
-        from hw.fabric.fabric import Fabric
+    ``behaviours``: port -> LeafBehaviour of the leaf there (accept by default); ``addresses``: how many
+    addresses each leaf answers for (end system identifiers 1..n under its port's prefix: several
+    parties of one call may sit on one leaf); ``timers``: every UNI's Q.2931/Q.2971 timers (the switch's
+    and the leaves'); other keywords go to the Network (``sscop``, ``link_impairments``,
+    ``link_delay_slots``, ``seed``, ``architecture``, ``buffer_cells``, ``codec``, ``line_rate``...)."""
 
-        self.clock = clock
-        self.name = name
-        self.fabric = Fabric(fabric_config or FabricConfig(ports=ports, vcs=256, leaves=512, buffers=4096))
-        self.config = SwitchConfig.uniform(ports, timers=timers)
-        self.saal = SignallingLink(clock, name=f"{name}:0.saal", side="network")
-        self.cable = CellPort(self.saal, port, other=self._from_root)
-        self.root_channel = SaalChannel(self.saal, name=f"{name}:0.sig")
-        self.pairs = [channel_pair(clock, delay, (f"{name}:{i}", f"leaf:{i}")) for i in range(1, ports)]
-        channels = [self.root_channel] + [sw for sw, _ in self.pairs]
-        self.control = ControlPlane(self.config, clock, self.fabric.regs, channels, name=name)
+    def __init__(self, *, ports: int = 16, behaviours: Mapping[int, LeafBehaviour] | None = None, addresses: int = 1,
+                 timers: Timers = DEFAULT_TIMERS, **network: Any) -> None:
+        self.net = Network(ports, timers=timers, **network)
+        self.clock = self.net.clock
+        self.node = self.net.node
+        self.control = self.node.control_plane
+        self.config = self.net.config
         behaviours = dict(behaviours or {})
-        self.leaves: dict[int, LeafEndpoint] = {}
-        for i in range(1, ports):
-            b = behaviours.get(i, LeafBehaviour.accept())
-            answers = {self.config.aesa_of(i, esi=k): b for k in range(1, addresses + 1)}
-            leaf = LeafEndpoint(clock, self.pairs[i - 1][1], answers, name=f"leaf{i}", sink=DataSink(engine="kernel"))
-            self.leaves[i] = leaf
-            self.fabric.port(i).wants_every_cell = True
-        self.counters: Counter[str] = Counter()
-        self._fed_to = -1  # the last slot cells were put into the fabric at
-        self._carrying = False  # cells were queued in the fabric when it last ran
+        for p in range(ports):
+            if p != HOST_PORT:
+                b = behaviours.get(p, LeafBehaviour.accept())
+                self.net.add_leaf(p, {self.net.address(p, esi=k): b for k in range(1, addresses + 1)})
+        self.leaves: dict[int, LeafStation] = self.net.leaves
 
     def address(self, port: int, esi: int = 1) -> ATM_ADDRESS:
         """An AESA the leaf on ``port`` answers for, as a client names it."""
         return ATM_ADDRESS.nsap(self.config.aesa_of(port, esi=esi))
 
-    def _from_root(self, cells: np.ndarray, slots: np.ndarray) -> None:
-        """The adapter's data cells enter fabric port 0 (from the slot they were taken off the line)."""
-        self._run_fabric(self.clock.now)
-        at = max(self.clock.now, self.fabric.now)
-        self.fabric.port(0).send(cells, at=at)
-        self._fed_to = max(self._fed_to, at)
-        self.counters["cells_in"] += int(cells.shape[0])
+    def attach(self, adapter: Adapter) -> Link:
+        """Plug the host's adapter into port 0 (:meth:`firmware.switch.node.SwitchNode.attach`); its line
+        is returned."""
+        self.net.attach(HOST_PORT, adapter)
+        return self.node.links[HOST_PORT]
 
-    def advance(self, slot: int) -> None:
-        """The fabric up to ``slot`` while it carries cells; cells out of leaf ports into the leaves'
-        sinks. An empty fabric is left where it is (nothing in it can change before cells come in; it
-        is brought up to the clock when they do)."""
-        if self._fed_to < self.fabric.now and not self._carrying:
-            return
-        self._run_fabric(slot)
+    def line(self, port: int) -> Link:
+        """The line of switch port ``port`` (port 0: the host's): ``set_impairments``, ``down``, ``up``."""
+        return self.node.links[port]
 
-    def _run_fabric(self, slot: int) -> None:
-        fabric = self.fabric
-        if slot <= fabric.now:
-            return
-        fabric.run(slot)
-        for port, leaf in self.leaves.items():
-            r = fabric.port(port).receive()
-            if len(r):
-                leaf.sink.feed(r.cells, r.slots)
-        self._carrying = fabric.queued_copies() > 0
+    def cells_lost(self) -> int:
+        """Cells the lines lost or dropped (random loss, bursts, loss of signal, queue full), and cells the
+        ports' PHYs discarded for a bad HEC (bit errors)."""
+        n = 0
+        for i, link in enumerate(self.node.links):
+            for lane in link.lanes:
+                c = lane.counters
+                n += c["cells_lost_random"] + c["cells_lost_burst"] + c["cells_lost_down"] \
+                    + c["cells_dropped_queue_full"]
+            n += self.node.port_counters(i)["hec_discarded"]
+        return n
+
+    # ---- what the testbed asks of a network
+    def run_until(self, slot: int, stop: Callable[[], bool] | None = None) -> bool:
+        """The SwitchNode's co-simulation loop up to ``slot`` (:meth:`SwitchNode.run_until`)."""
+        return self.node.run_until(slot, stop)
+
+    def signalling_links(self) -> list[SignallingLink]:
+        """Every SAAL endpoint of the network: the switch's, one per port, and each leaf's. (On a bad line
+        a leaf's BGN may need Timer_CC retries; a SETUP toward a leaf whose link is down is refused with
+        cause 27, Q.2931 5.6.10.)"""
+        return [*self.node.saal, *(leaf.saal for leaf in self.leaves.values())]
+
+    def check_conservation(self) -> None:
+        """The network's books: switch, lines, fabric, stations (:meth:`firmware.network.Network.check`)."""
+        self.net.check()
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -340,34 +374,39 @@ class SwitchNetwork:
 
 
 class Testbed:
-    """Host, cable and network (see the module documentation).
+    """Host and network (see the module documentation).
 
     ``network``: "scripted" (keywords for :class:`ScriptedNetwork` in ``network_options``) or "switch"
-    (:class:`SwitchNetwork`); ``mode``: the rule checker's ("strict" raises at a violation, "report"
-    collects); ``deadline``: the checker's deadline for pending operations, in slots; ``config``: the
-    MCM's; ``mcm_cls`` / ``client_cls``: the driver classes (broken variants in tests);
-    ``link_delay``: the cable's propagation delay in slots."""
+    (keywords for :class:`SwitchNetwork`); ``mode``: the rule checker's ("strict" raises at a violation,
+    "report" collects); ``deadline``: the checker's deadline for pending operations, in slots; ``config``:
+    the MCM's; ``mcm_cls`` / ``client_cls``: the driver classes (broken variants in tests);
+    ``link_delay``: the host line's propagation delay in slots (with the switch: every line's, unless
+    ``network_options`` names ``link_delay_slots``)."""
 
     __test__ = False  # not a pytest test class
 
     def __init__(self, *, network: str = "scripted", mode: str = "strict", deadline: int | None = None,
                  config: McmConfig | None = None, mcm_cls: type = AtmMcm, client_cls: type = CoNdisClient,
                  link_delay: int = 0, adapter_config: AdapterConfig | None = None, host_memory: int = 32 << 20,
-                 network_options: dict[str, Any] | None = None) -> None:
+                 network_options: Mapping[str, Any] | None = None) -> None:
         CPU.reset()
-        self.clock = Clock("OC-3c")
-        self.link = Link("OC-3c", name="cable", delay_slots=link_delay)
-        self.adapter = Adapter(self.clock, HostMemory(host_memory), adapter_config, name="atm0")
-        self.adapter.attach(self.link.a)
         options = dict(network_options or {})
         if network == "scripted":
+            self.clock = Clock("OC-3c")
+            self.link = Link("OC-3c", name="cable", delay_slots=link_delay)
             self.network: ScriptedNetwork | SwitchNetwork = ScriptedNetwork(self.clock, self.link.b, **options)
+            self.adapter = Adapter(self.clock, HostMemory(host_memory), adapter_config, name="atm0")
+            self.adapter.attach(self.link.a)
+            self.adapter.far_wake = self.network.cable.wake_rx
+            self.network.cable.far_wake = self.adapter.wake_rx
         elif network == "switch":
-            self.network = SwitchNetwork(self.clock, self.link.b, **options)
+            options.setdefault("link_delay_slots", link_delay)
+            self.network = SwitchNetwork(**options)
+            self.clock = self.network.clock
+            self.adapter = Adapter(self.clock, HostMemory(host_memory), adapter_config, name="atm0")
+            self.link = self.network.attach(self.adapter)
         else:
             raise FieldError("network", network, "'scripted' or 'switch'")
-        self.adapter.far_wake = self.network.cable.wake_rx
-        self.network.cable.far_wake = self.adapter.wake_rx
         self.ndis = Ndis(clock=lambda: self.clock.now)
         self.checker = RuleChecker(mode, deadline=deadline).attach(self.ndis)
         self.mcm = mcm_cls(self.ndis, AdapterResources.of(self.adapter), config)
@@ -379,35 +418,29 @@ class Testbed:
         self.run_until(self.clock.now + self.clock.slots(seconds))
 
     def run_until(self, slot: int) -> None:
-        clock, network = self.clock, self.network
-        while True:
-            t = clock.peek()
-            if t is None or t > slot:
-                break
-            network.advance(t)
-            clock.run_next()
-        network.advance(slot)
-        clock.run_until(slot)
+        self.network.run_until(slot)
 
     def run_while(self, condition: Callable[[], bool], *, limit_seconds: float = 60.0) -> bool:
-        """Run event by event while ``condition()`` holds, at most ``limit_seconds`` of virtual time.
-        True when the condition became false."""
-        clock, network = self.clock, self.network
-        end = clock.now + clock.slots(limit_seconds)
-        while condition():
-            t = clock.peek()
-            if t is None or t > end:
-                return not condition()
-            network.advance(t)
-            clock.run_next()
-        return True
+        """Run while ``condition()`` holds, checked before starting and after every clock event (those
+        the cell path makes on the way included), at most ``limit_seconds`` of virtual time. True when
+        the condition became false (the clock is then at the slot of the event that made it so)."""
+        if not condition():
+            return True
+        clock = self.clock
+        self.network.run_until(clock.now + clock.slots(limit_seconds), lambda: not condition())
+        return not condition()
 
     def up(self, limit_seconds: float = 5.0) -> None:
-        """Run until the signalling link is up and the client has the address family open."""
+        """Run until the host's signalling link is up, the client has the address family open and every
+        signalling link of the network is up."""
         binding = self.client.binding
-        if not self.run_while(lambda: binding is None or not binding.af_open, limit_seconds=limit_seconds):
-            raise AssertionError(f"the client's address family is not open after {limit_seconds} s: "
-                                 f"{self.mcm.counters}")
+        links = self.network.signalling_links()
+        if not self.run_while(lambda: binding is None or not binding.af_open or not all(s.established for s in links),
+                              limit_seconds=limit_seconds):
+            down = [s.name for s in links if not s.established]
+            raise AssertionError(f"the network is not up after {limit_seconds} s (address family open: "
+                                 f"{binding is not None and binding.af_open}, links down: {down}): {self.mcm.counters}")
+
 
     # ---- the end
     def finish(self, *, settle_seconds: float = 1.0) -> None:
@@ -425,12 +458,12 @@ class Testbed:
         self.mcm.unload()
 
     def check_conservation(self) -> None:
-        """The adapter's and the cable's counters balance; the host SSCOP's too."""
+        """Every counter balances: the adapter's, the host line's, the host SSCOP's, the network's."""
         self.adapter.check_conservation()
         self.link.check_conservation()
         self.mcm.saal.check_conservation()
-        self.network.saal.check_conservation()
+        self.network.check_conservation()
 
 
-__all__ = ["FIRST_VCI", "NetworkCall", "NetworkParty", "ScriptedNetwork", "SwitchNetwork", "Testbed",
-           "address_octets"]
+__all__ = ["FIRST_VCI", "HOST_PORT", "NetworkCall", "NetworkParty", "ScriptedNetwork", "SwitchNetwork", "Testbed",
+           "address_octets", "run_clock"]

@@ -1011,7 +1011,7 @@ class Ndis:
             return self._refuse(call, "party handle no longer valid for the client")
         if party.state is PartyState.ADDING:
             return self._refuse(call, "party still being added")
-        if not vc.remaining_parties(exclude=party):
+        if not vc.has_remaining_parties(exclude=party):
             return self._refuse(call, "last party of the call (use NdisClCloseCall)")
         party.released = True
         self._answer(party.incoming_drop_op)

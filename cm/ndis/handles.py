@@ -303,6 +303,15 @@ class NdisVcHandle(NdisHandle):
         """Parties NDIS still links to the VC (adding, active, or being dropped)."""
         return [p for p in self.parties if p is not exclude and p.state is not PartyState.DEAD]
 
+    def has_live_parties(self, exclude: "NdisPartyHandle | None" = None) -> bool:
+        """Whether :meth:`live_parties` is not empty (stops at the first one)."""
+        return any(p is not exclude and p.state is not PartyState.DEAD for p in self.parties)
+
+    def has_remaining_parties(self, exclude: "NdisPartyHandle | None" = None) -> bool:
+        """Whether :meth:`remaining_parties` is not empty (stops at the first one: a party left on the
+        call is usually the first one, which stays to the end)."""
+        return any(p is not exclude and p.state is not PartyState.DEAD and not p.released for p in self.parties)
+
     def remaining_parties(self, exclude: "NdisPartyHandle | None" = None) -> list["NdisPartyHandle"]:
         """Parties the client has not released yet (not dead, and neither NdisClDropParty nor
         NdisClCloseCall called with them): the parties "left" on the VC."""

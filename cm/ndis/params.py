@@ -51,6 +51,18 @@ def _check_ints(obj: Any, widths: dict[str, int]) -> None:
             _check(type(obj).__name__, name, value, bits)
 
 
+_WIDTHS: dict[type, dict[str, int]] = {}
+
+
+def _widths(cls: type, bits: int, skip: str = "") -> dict[str, int]:
+    """Every field of dataclass ``cls`` (but ``skip``) -> ``bits``: the width table of a structure whose
+    fields are all of one C type, worked out once per structure."""
+    widths = _WIDTHS.get(cls)
+    if widths is None:
+        widths = _WIDTHS[cls] = {f.name: bits for f in fields(cls) if f.name != skip}
+    return widths
+
+
 def _check_bytes(obj: Any, name: str, max_len: int) -> None:
     value = getattr(obj, name)
     if not isinstance(value, (bytes, bytearray)) or len(value) > max_len:
@@ -135,7 +147,7 @@ class FLOWSPEC:
     MinimumPolicedSize: int = QOS_NOT_SPECIFIED
 
     def __post_init__(self) -> None:
-        _check_ints(self, {f.name: U32 for f in fields(self)})
+        _check_ints(self, _widths(type(self), U32))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -402,7 +414,7 @@ class ATM_TRAFFIC_DESCRIPTOR:
     Tagging: bool = False
 
     def __post_init__(self) -> None:
-        _check_ints(self, {f.name: U32 for f in fields(self) if f.name != "Tagging"})
+        _check_ints(self, _widths(type(self), U32, skip="Tagging"))
         self.Tagging = bool(self.Tagging)
 
 
@@ -447,7 +459,7 @@ class ATM_BROADBAND_BEARER_CAPABILITY_IE:
     UserPlaneConnectionConfig: int = UP_P2MP
 
     def __post_init__(self) -> None:
-        _check_ints(self, {f.name: U8 for f in fields(self)})
+        _check_ints(self, _widths(type(self), U8))
         if self.BearerClass not in (BCOB_A, BCOB_C, BCOB_X):
             raise FieldError("ATM_BROADBAND_BEARER_CAPABILITY_IE.BearerClass", self.BearerClass,
                              "BCOB_A, BCOB_C or BCOB_X (0, 1, 2)")

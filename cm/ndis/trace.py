@@ -72,15 +72,33 @@ def caller_location(skip: int = 1) -> Location:
     """The innermost stack frame outside the NDIS model (cm/ndis) and the rule checker (cm/rules); when
     that frame is a driver's dispatcher of deferred calls, the place the call was queued."""
     frame = sys._getframe(skip)
+    machinery = _MACHINERY_CODE
     while frame is not None:
         code = frame.f_code
-        filename = code.co_filename
-        if not filename.startswith(MACHINERY_DIRS):
+        inside = machinery.get(code)
+        if inside is None:
+            if len(machinery) >= _LOCATIONS_KEPT:
+                machinery.clear()
+            inside = machinery[code] = code.co_filename.startswith(MACHINERY_DIRS)
+        if not inside:
             if _ORIGINS and code in _DISPATCHERS:
                 return _ORIGINS[-1]
-            return Location(filename, frame.f_lineno, code.co_qualname)
+            key = (code, frame.f_lineno)
+            where = _LOCATIONS.get(key)
+            if where is None:
+                if len(_LOCATIONS) >= _LOCATIONS_KEPT:
+                    _LOCATIONS.clear()
+                where = _LOCATIONS[key] = Location(code.co_filename, frame.f_lineno, code.co_qualname)
+            return where
         frame = frame.f_back
     return UNKNOWN
+
+
+#: per code object: whether it belongs to the machinery (cm/ndis, cm/rules); and the Location of each
+#: (code, line) met, as every NDIS call asks for its caller's (bounded: cleared when full)
+_MACHINERY_CODE: dict = {}
+_LOCATIONS: dict = {}
+_LOCATIONS_KEPT = 4096
 
 
 def handler_location(handler: Callable) -> Location:

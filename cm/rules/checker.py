@@ -367,7 +367,7 @@ class RuleChecker(NdisObserver):
         if party.state is PartyState.DEAD:
             self.flag("PartyHandleAfterDrop", call.function, party, call.where,
                       f"the party ended ({party.ended_by}); its handle is no longer valid", call.driver)
-        elif party.state is PartyState.ACTIVE and not party.released and not party.vc.live_parties(exclude=party):
+        elif party.state is PartyState.ACTIVE and not party.released and not party.vc.has_live_parties(exclude=party):
             self.flag("IncomingDropForLastParty", call.function, party, call.where,
                       "no other party remains on the call: indicate NdisMCmDispatchIncomingCloseCall", call.driver)
 
@@ -406,7 +406,7 @@ class RuleChecker(NdisObserver):
         party = call.handle
         if not isinstance(party, NdisPartyHandle) or not self._client_party(call, party):
             return
-        if party.state is PartyState.ACTIVE and not party.vc.remaining_parties(exclude=party):
+        if party.state is PartyState.ACTIVE and not party.vc.has_remaining_parties(exclude=party):
             self.flag("DropLastParty", call.function, party, call.where,
                       "this is the last party of the call: close it with NdisClCloseCall", call.driver)
 

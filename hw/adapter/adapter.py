@@ -97,6 +97,9 @@ class Adapter:
         self._int_words = {reg: np.zeros(1, np.uint32) for reg in ("INT_STATUS", "INT_MASK", "INT_PENDING")}
         self.regs = RegisterFile(self.map, self._backing(), on_write=self._on_write, on_read=self._on_read,
                                  check=self._check)
+        # the ring registers the doorbell check reads (live views of the register file)
+        self._ring_checks = {w: (self.regs.array(f"{w}.CTRL.ENABLE"), self.regs.array(f"{w}.SIZE.ENTRIES"))
+                             for w in ("TXR", "RXR")}
         self.irq = InterruptLine(clock, self._int_words["INT_STATUS"], self._int_words["INT_MASK"],
                                  self._int_words["INT_PENDING"], self.regs.array("COALESCE.MAX_FRAMES"),
                                  self.regs.array("COALESCE.MAX_DELAY"), lambda: self.counters.add("INTERRUPTS"))
@@ -293,17 +296,19 @@ class Adapter:
                 self._check_vc(reg, i, {f: int(v[k]) for f, v in values.items()}, batch_keys)
 
     def _check_ring(self, window: str, reg: str, i: int, new: dict) -> None:
+        enable_arr, size_arr = self._ring_checks[window]
+        enabled = bool(enable_arr[i])
+        if reg == "TAIL":  # the doorbell: once per batch of frames
+            if enabled and new["INDEX"] < int(size_arr[i]):
+                return
+            where, size = f"{window}[{i}]", int(size_arr[i])
+            if not enabled:
+                raise AdapterConfigError(f"{where}.TAIL", new["INDEX"], "a ring enabled first (CTRL.ENABLE = 1)")
+            raise AdapterConfigError(f"{where}.TAIL", new["INDEX"], f"an index 0..{size - 1} (SIZE {size})")
         where = f"{window}[{i}]"
-        enabled = bool(self.regs.array(f"{window}.CTRL.ENABLE")[i])
         layout = TX_DESC if window == "TXR" else RX_DESC
         if reg in ("BASE", "SIZE") and enabled:
             raise AdapterConfigError(f"{where}.{reg}", new, "a write while CTRL.ENABLE = 0")
-        if reg == "TAIL":
-            size = int(self.regs.array(f"{window}.SIZE.ENTRIES")[i])
-            if not enabled:
-                raise AdapterConfigError(f"{where}.TAIL", new["INDEX"], "a ring enabled first (CTRL.ENABLE = 1)")
-            if new["INDEX"] >= size:
-                raise AdapterConfigError(f"{where}.TAIL", new["INDEX"], f"an index 0..{size - 1} (SIZE {size})")
         if reg == "CTRL" and new.get("ENABLE") == 1 and not enabled:
             base = int(self.regs.array(f"{window}.BASE.ADDR")[i])
             size = int(self.regs.array(f"{window}.SIZE.ENTRIES")[i])
@@ -512,10 +517,17 @@ class Adapter:
 
     def _plan(self, cells: np.ndarray, arrivals: np.ndarray) -> None:
         """Receiver runs after the relevant cells of a known batch, and after its last cell."""
-        if not arrivals.shape[0]:
+        n = arrivals.shape[0]
+        if not n:
             return
-        wakes = set((arrivals[self.rx.relevant(cells)] + 1).tolist())
-        wakes.add(int(arrivals[-1]) + 1)
+        relevant = self.rx.relevant(cells)
+        if n <= self.rx.small_batch:  # a few cells (a signalling frame): on Python values
+            at = arrivals.tolist()
+            wakes = {t + 1 for t, r in zip(at, relevant.tolist()) if r}
+            wakes.add(at[-1] + 1)
+        else:
+            wakes = set((arrivals[relevant] + 1).tolist())
+            wakes.add(int(arrivals[-1]) + 1)
         for w in wakes:
             heapq.heappush(self._wakes, w)
 
@@ -628,6 +640,9 @@ class Adapter:
     @staticmethod
     def _split(parts: list[tuple[np.ndarray, np.ndarray]], now: int):
         """(cells, slots) with slot < now taken out of ``parts``; the rest stays."""
+        if len(parts) == 1 and int(parts[0][1][-1]) < now:  # the usual case: one batch, all arrived
+            cells, slots = parts.pop()
+            return cells, slots
         took_c, took_s, keep = [], [], []
         for cells, slots in parts:
             cut = int(np.searchsorted(slots, now, side="left"))
@@ -653,8 +668,8 @@ class Adapter:
         # the runs planned up to now are this one: every cell that arrived before now is taken below
         while self._wakes and self._wakes[0] <= now:
             heapq.heappop(self._wakes)
-        line_c, line_s = self._split(self._inflight, now)
-        loop_c, loop_s = self._split(self._loop, now)
+        line_c, line_s = self._split(self._inflight, now) if self._inflight else (_NO_CELLS, _NO_SLOTS)
+        loop_c, loop_s = self._split(self._loop, now) if self._loop else (_NO_CELLS, _NO_SLOTS)
         if self.regs.array("CTRL.LOOPBACK")[0] and line_c.shape[0]:
             self.rx.discard(line_c.shape[0])
             line_c, line_s = _NO_CELLS, _NO_SLOTS
@@ -663,8 +678,9 @@ class Adapter:
         slots = np.concatenate([loop_s, line_s]) if loop_s.shape[0] and line_s.shape[0] else (
             loop_s if loop_s.shape[0] else line_s)
         if cells.shape[0]:
-            order = np.argsort(slots, kind="stable")
-            cells, slots = cells[order], slots[order]
+            if cells.shape[0] > 1 and (slots[1:] < slots[:-1]).any():  # parts from the line and the loop
+                order = np.argsort(slots, kind="stable")
+                cells, slots = cells[order], slots[order]
             if self.regs.array("CTRL.RX_EN")[0]:
                 self.rx.receive(cells, slots, now)
             else:

@@ -50,6 +50,9 @@ class InterruptLine:
         self.pending = pending  # uint32[1], INT_PENDING packed (refreshed by refresh())
         self._max_frames = max_frames  # COALESCE.MAX_FRAMES backing array
         self._max_delay = max_delay
+        # the same words as memoryviews: read and written as Python ints on the per-frame path
+        self._st, self._mk, self._pd = memoryview(status), memoryview(mask), memoryview(pending)
+        self._mf, self._md = memoryview(max_frames), memoryview(max_delay)
         self._count_edge = count_edge
         self._isr: Callable[[], object] | None = None
         self._in_isr = False
@@ -69,19 +72,19 @@ class InterruptLine:
     # -- device side ---------------------------------------------------------------------------
     def cause(self, bit: int, completions: int = 0) -> None:
         """Set cause ``bit``; ``completions`` is how many descriptors it completes (for coalescing)."""
-        self.status[0] |= np.uint32(1 << bit)
+        self._st[0] |= 1 << bit
         if (1 << bit) & COMPLETION_CAUSES and not self.gate_open:
             first = self.held == 0
             self.held += max(1, completions)
-            if self.held >= max(1, int(self._max_frames[0])):
+            if self.held >= max(1, self._mf[0]):
                 self._open()
-            elif first and int(self._max_delay[0]) > 0:
-                self._timer = self.clock.schedule_in(int(self._max_delay[0]), self._timeout)
+            elif first and self._md[0] > 0:
+                self._timer = self.clock.schedule_in(self._md[0], self._timeout)
         self.update()
 
     def _timeout(self) -> None:
         self._timer = None
-        if self.status[0] & COMPLETION_CAUSES:
+        if self._st[0] & COMPLETION_CAUSES:
             self._open()
         self.update()
 
@@ -94,7 +97,7 @@ class InterruptLine:
     def written(self) -> None:
         """INT_STATUS, INT_MASK or COALESCE was written: close the gate once every completion cause
         is acknowledged, and re-evaluate the line."""
-        if not self.status[0] & COMPLETION_CAUSES:
+        if not self._st[0] & COMPLETION_CAUSES:
             self.gate_open = False
             self.held = 0
             if self._timer is not None:
@@ -113,11 +116,11 @@ class InterruptLine:
 
     # -- the line ------------------------------------------------------------------------------
     def compute_level(self) -> bool:
-        enabled = int(self.status[0]) & int(self.mask[0])
+        enabled = self._st[0] & self._mk[0]
         return bool(enabled & ~COMPLETION_CAUSES) or (self.gate_open and bool(enabled & COMPLETION_CAUSES))
 
     def refresh(self) -> None:
-        self.pending[0] = (int(self.status[0]) & int(self.mask[0])) | (int(self.level) << LINE_BIT)
+        self._pd[0] = (self._st[0] & self._mk[0]) | (int(self.level) << LINE_BIT)
 
     def update(self) -> None:
         level = self.compute_level()
@@ -140,7 +143,7 @@ class InterruptLine:
                 calls += 1
                 # the ISR's register writes re-evaluated the level (update() does not re-enter)
                 if self.level and calls >= STORM_LIMIT:
-                    raise InterruptStorm(calls, int(self.status[0]) & int(self.mask[0]))
+                    raise InterruptStorm(calls, self._st[0] & self._mk[0])
         finally:
             self._in_isr = False
 

@@ -25,7 +25,7 @@ Index protocol (producer/consumer, as on the common Ethernet controllers):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Callable, Mapping
 
 from hw.adapter.host_memory import HostMemory
 from hw.errors import FieldError
@@ -69,6 +69,8 @@ class DescriptorLayout:
         object.__setattr__(self, "_words", words)
         object.__setattr__(self, "_fields", {f.name: (k, f.lsb, f.mask, f.values, f)
                                              for k, w in enumerate(self.words) for f in w.fields})
+        object.__setattr__(self, "_mergers", {})  # compiled merge plans (merger)
+        object.__setattr__(self, "_getters", {})  # compiled field readers (getter)
 
     def _lookup(self, name: str) -> tuple[Register, Field]:
         try:
@@ -136,6 +138,71 @@ class DescriptorLayout:
                 word = (word & ~(mask << lsb)) | (v << lsb)
             out[offset:offset + n] = word.to_bytes(n, "little")
         return bytes(out)
+
+    def merger(self, *names: str) -> Callable[..., bytes]:
+        """A compiled :meth:`merge` for a fixed list of fields: ``merger("LEN", "VC")(octets, 12, 3)`` is
+        ``merge(octets, LEN=12, VC=3)`` (same checks, same errors), without the per-call bookkeeping of
+        keyword arguments - the adapter's per-descriptor write-back path. Plans are cached per list."""
+        cache = self._mergers  # type: ignore[attr-defined]
+        fn = cache.get(names)
+        if fn is None:
+            fn = cache[names] = self._compile_merger(names)
+        return fn
+
+    def _compile_merger(self, names: tuple[str, ...]) -> Callable[..., bytes]:
+        fields = self._fields  # type: ignore[attr-defined]
+        if len(set(names)) != len(names):
+            raise FieldError(f"{self.name} descriptor fields", names, "each field named once")
+        by_word: dict[int, list[tuple[int, int, int, Field]]] = {}
+        for pos, name in enumerate(names):
+            entry = fields.get(name)
+            if entry is None:
+                self._lookup(name)  # raises, naming the known fields
+            k, lsb, mask, _, f = entry
+            by_word.setdefault(k, []).append((pos, lsb, mask, f))
+        # per word touched, in the layout's order: (offset, octets, bits kept, the fields put in)
+        plan = tuple((offset, n, ~sum(mask << lsb for _, lsb, mask, _ in by_word[k]), tuple(by_word[k]))
+                     for k, offset, n, _ in self._words if k in by_word)  # type: ignore[attr-defined]
+        check = self._field_value
+        count = len(names)
+
+        def merge(octets: bytes, *values: int | str) -> bytes:
+            if len(values) != count:
+                raise FieldError(f"{self.name} descriptor values", len(values), f"{count}, one per field {names}")
+            out = bytearray(octets)
+            frm = int.from_bytes
+            for offset, n, keep, puts in plan:
+                word = frm(out[offset:offset + n], "little") & keep
+                for pos, lsb, mask, f in puts:
+                    v = values[pos]
+                    if v.__class__ is not int or not 0 <= v <= mask:
+                        v = check(f, v)
+                    word |= v << lsb
+                out[offset:offset + n] = word.to_bytes(n, "little")
+            return bytes(out)
+        return merge
+
+    def getter(self, *names: str) -> Callable[[bytes], tuple[int, ...]]:
+        """A compiled reader of a few fields: ``getter("OWN", "SIZE")(octets)`` is the tuple of
+        those fields of :meth:`unpack` (cached per list)."""
+        cache = self._getters  # type: ignore[attr-defined]
+        fn = cache.get(names)
+        if fn is not None:
+            return fn
+        where = []
+        for name in names:
+            w, f = self._lookup(name)
+            where.append((w.offset, w.octets, f.lsb, f.mask))
+        spots = tuple(where)
+        octets_needed = self.octets
+
+        def get(octets: bytes) -> tuple[int, ...]:
+            if len(octets) != octets_needed:
+                raise FieldError(f"{self.name} descriptor", f"{len(octets)} octets", f"{octets_needed} octets")
+            frm = int.from_bytes
+            return tuple((frm(octets[o:o + n], "little") >> lsb) & mask for o, n, lsb, mask in spots)
+        cache[names] = get
+        return get
 
     def _field_value(self, f: Field, value: int | str) -> int:
         if isinstance(value, str):

@@ -41,12 +41,24 @@ from hw.adapter.registers import (AAL0, AAL5, COUNTER_INDEX, COUNTERS, INT_RX_DO
 from hw.adapter.rings import RX_DESC, RX_ERR, TX_DESC, TX_STATUS, ring_next
 from hw.adapter.shaper import CellScheduler, VcShaper
 from hw.cell import CELL_OCTETS, hec_ok, pack_headers
+from hw.cell import hec as _hec
 from hw.hec_receiver import HecReceiver
 from hw.regs import RegisterFile
 
 #: octets of one AAL0 cell in a host buffer: 4 header octets (no HEC) + 48 payload octets
 #: (the format of Linux-ATM's AAL0 sockets, ATM_AAL0_SDU = 52)
 AAL0_CELL_OCTETS = 52
+
+#: the fields of a posted receive descriptor the adapter reads, and its write-back (one descriptor write:
+#: LEN, VC, the status word with DONE, SLOT, OWN cleared), compiled once from the RX_DESC declaration
+_RX_POSTED = RX_DESC.getter("OWN", "SIZE", "ADDR")
+_RX_WRITE_BACK = RX_DESC.merger("LEN", "VC", "ERR", "UU", "CPI", "SOP", "EOP", "CLP", "DONE", "SLOT", "OWN")
+#: a transmit descriptor's write-back (STATUS, DONE = 1, OWN = 0)
+_TX_WRITE_BACK = TX_DESC.merger("STATUS", "DONE", "OWN")
+
+#: receive batches up to this many cells are classified cell by cell on Python ints (RxEngine._receive_few):
+#: below it, the per-call cost of whole-array operations is more than the work
+SMALL_BATCH = 16
 
 #: Reassembler error kind -> (receive descriptor ERR code, global counter of PDUs)
 ERROR_KINDS = {
@@ -68,15 +80,19 @@ class Counters:
     def __init__(self, vcs: int) -> None:
         self.g = np.zeros(len(COUNTERS), np.uint64)
         self.vc = np.zeros((vcs, len(VC_COUNTERS)), np.uint64)
+        # the same counters as memoryviews: one counter updated on Python ints costs a fraction of a
+        # numpy scalar operation (the arrays stay the storage the register file reads)
+        self.gv = memoryview(self.g)
+        self.vcv = memoryview(self.vc)
 
     def add(self, name: str, n: int = 1) -> None:
-        self.g[COUNTER_INDEX[name]] += np.uint64(n)
+        self.gv[COUNTER_INDEX[name]] += n
 
     def set(self, name: str, n: int) -> None:
-        self.g[COUNTER_INDEX[name]] = np.uint64(n)
+        self.gv[COUNTER_INDEX[name]] = n
 
     def add_vc(self, vc: int, name: str, n: int = 1) -> None:
-        self.vc[vc, VC_COUNTER_INDEX[name]] += np.uint64(n)
+        self.vcv[vc, VC_COUNTER_INDEX[name]] += n
 
     def __getitem__(self, name: str) -> int:
         return int(self.g[COUNTER_INDEX[name]])
@@ -90,33 +106,34 @@ class Counters:
 
 
 class _Ring:
-    """Live views of one ring's registers."""
+    """Live views of one ring's registers (memoryviews of the register file's arrays: Python ints in
+    and out, for the per-descriptor paths)."""
 
     def __init__(self, regs: RegisterFile, window: str, index: int) -> None:
         self.window = window
         self.index = index
-        self._base = regs.array(f"{window}.BASE.ADDR")
-        self._size = regs.array(f"{window}.SIZE.ENTRIES")
-        self._head = regs.array(f"{window}.HEAD.INDEX")
-        self._tail = regs.array(f"{window}.TAIL.INDEX")
-        self._enable = regs.array(f"{window}.CTRL.ENABLE")
-        self._halted = regs.array(f"{window}.CTRL.HALTED")
+        self._base = memoryview(regs.array(f"{window}.BASE.ADDR"))
+        self._size = memoryview(regs.array(f"{window}.SIZE.ENTRIES"))
+        self._head = memoryview(regs.array(f"{window}.HEAD.INDEX"))
+        self._tail = memoryview(regs.array(f"{window}.TAIL.INDEX"))
+        self._enable = memoryview(regs.array(f"{window}.CTRL.ENABLE"))
+        self._halted = memoryview(regs.array(f"{window}.CTRL.HALTED"))
 
     @property
     def usable(self) -> bool:
-        return bool(self._enable[self.index]) and not bool(self._halted[self.index])
+        return bool(self._enable[self.index]) and not self._halted[self.index]
 
     @property
     def base(self) -> int:
-        return int(self._base[self.index])
+        return self._base[self.index]
 
     @property
     def size(self) -> int:
-        return int(self._size[self.index])
+        return self._size[self.index]
 
     @property
     def head(self) -> int:
-        return int(self._head[self.index])
+        return self._head[self.index]
 
     @head.setter
     def head(self, value: int) -> None:
@@ -124,7 +141,7 @@ class _Ring:
 
     @property
     def tail(self) -> int:
-        return int(self._tail[self.index])
+        return self._tail[self.index]
 
     def halt(self) -> None:
         self._halted[self.index] = 1
@@ -241,7 +258,7 @@ class TxEngine:
             return False  # waits for room, or faulted
         for index, addr, _, raw in descs:
             try:  # the write-back: STATUS and DONE set, OWN cleared, in one descriptor write
-                self.mem.write(addr, TX_DESC.merge(raw, STATUS=status, DONE=1, OWN=0), who="dma")
+                self.mem.write(addr, _TX_WRITE_BACK(raw, status, 1, 0), who="dma")
             except DmaError as exc:  # the ring memory was freed under the adapter
                 self._fault(ring, DmaFault("tx", ring.index, index, exc.address, str(exc)))
                 return False
@@ -314,17 +331,27 @@ class TxEngine:
         """The next run of cells from slot ``now``: (cells (k, 53), VC of each, next slot to run)."""
         backlog = dict(self.backlog)
         order, wake = self.scheduler.plan(now, max_cells, backlog)
-        cells = np.empty((len(order), CELL_OCTETS), np.uint8)
-        for k, vc in enumerate(order):
+        n = len(order)
+        cells = np.empty((n, CELL_OCTETS), np.uint8)
+        cnt = self.cnt
+        k = 0
+        while k < n:  # each run of slots given to one VC takes its cells frame by frame, in slices
+            vc = order[k]
+            j = k + 1
+            while j < n and order[j] == vc:
+                j += 1
+            cnt.add_vc(vc, "TX_CELLS", j - k)
             q = self.queues[vc]
-            frame = q[0]
-            cells[k] = frame.cells[frame.pos]
-            frame.pos += 1
-            self.cnt.add_vc(vc, "TX_CELLS")
-            if frame.pos == frame.cells.shape[0]:
-                q.popleft()
-                self.cnt.add("TX_FRAMES")
-                self.cnt.add_vc(vc, "TX_FRAMES")
+            while k < j:
+                frame = q[0]
+                m = min(j - k, frame.cells.shape[0] - frame.pos)
+                cells[k:k + m] = frame.cells[frame.pos:frame.pos + m]
+                frame.pos += m
+                k += m
+                if frame.pos == frame.cells.shape[0]:
+                    q.popleft()
+                    cnt.add("TX_FRAMES")
+                    cnt.add_vc(vc, "TX_FRAMES")
         for vc in set(order):
             self.backlog[vc] = backlog[vc]
             self.vcs.queued[vc] = backlog[vc]
@@ -332,7 +359,6 @@ class TxEngine:
             if not backlog[vc]:
                 del self.backlog[vc]
                 self.queues.pop(vc, None)
-        n = len(order)
         if n:
             self.cnt.add("TX_CELLS", n)
             self.cnt.set("TX_QUEUED_CELLS", self.queued)
@@ -390,6 +416,8 @@ class RxEngine:
         self.rings = [_Ring(regs, "RXR", r) for r in range(cfg.rx_rings)]
         self._timeout = regs.array("RX_TIMEOUT.SLOTS")
         self.cam: dict[int, int] = {}  # VPI << 16 | VCI -> VC index, entries with RX_EN
+        #: batches of at most this many cells (after the HEC receiver) take the per-cell path
+        self.small_batch = SMALL_BATCH
         self.aal0_keys: set[int] = set()  # the keys of the AAL0 entries among them
         self.clear()
 
@@ -398,6 +426,8 @@ class RxEngine:
         # the reassembler's connection table never forgets a VPI/VCI; leave room for re-use of entries
         self.sar = Reassembler(max_vcs=max(1024, 4 * self.cfg.vcs), pool_cells=self.cfg.rx_pool_cells,
                                timeout_slots=None, engine=self.engine)
+        self._table_full = 0  # the reassembler's cells_vc_table_full and cells_pending after its last batch
+        self._pending = 0
         self.cam.clear()
         self.aal0_keys.clear()
 
@@ -422,6 +452,8 @@ class RxEngine:
         end of an AAL5 PDU (AUU), a cell with PTI 1xx, a cell on an AAL0 VC, or a header that fails
         its HEC check (what the receiver will make of it is not known before it runs). The adapter
         runs its receiver at the slot after each of them (see Adapter.wake_rx)."""
+        if cells.shape[0] <= self.small_batch:
+            return self._relevant_few(cells)
         o3 = cells[:, 3]
         out = ((o3 & 0x0A) == 0x02) | ((o3 & 0x08) != 0) | ~hec_ok(cells)
         if self.aal0_keys:
@@ -429,13 +461,28 @@ class RxEngine:
             out |= np.isin(keys, np.fromiter(self.aal0_keys, np.int64, len(self.aal0_keys)))
         return out
 
+    def _relevant_few(self, cells: np.ndarray) -> np.ndarray:
+        """:meth:`relevant` cell by cell, for a few cells (the same answer)."""
+        hdr = cells[:, :5].tobytes()
+        aal0 = self.aal0_keys
+        out = []
+        for i in range(cells.shape[0]):
+            h = hdr[5 * i:5 * i + 5]
+            b3 = h[3]
+            hit = (b3 & 0x0A) == 0x02 or bool(b3 & 0x08) or _hec(h) != h[4]
+            if not hit and aal0:
+                hit = (((h[0] & 0x0F) << 20) | (h[1] << 12) | (h[2] << 4) | (b3 >> 4)) in aal0
+            out.append(hit)
+        return np.array(out, bool)
+
     def timeout_changed(self) -> None:
         t = int(self._timeout[0])
         self.sar.timeout_slots = t if t else None
 
     @property
     def pending_cells(self) -> int:
-        return self.sar.counters["cells_pending"]
+        """Cells of partial PDUs held by the reassembler (as of its last batch)."""
+        return self._pending
 
     # -- cells in ------------------------------------------------------------------------------
     def discard(self, n: int) -> None:
@@ -448,8 +495,7 @@ class RxEngine:
         n = cells.shape[0]
         if n == 0:
             return
-        g, ix = self.cnt.g, COUNTER_INDEX
-        g[ix["RX_PHY_CELLS"]] += np.uint64(n)
+        self.cnt.gv[COUNTER_INDEX["RX_PHY_CELLS"]] += n
         before = self.hec.counters
         work = np.ascontiguousarray(cells).copy()
         keep = self.hec.receive_mask(work)
@@ -459,6 +505,9 @@ class RxEngine:
             self.cnt.add("RX_HEC_CORRECTED", after.corrected - before.corrected)
         if not keep.all():
             work, slots = work[keep], slots[keep]
+        if work.shape[0] <= self.small_batch:
+            self._receive_few(work, slots, now)
+            return
         o0, o3 = work[:, 0], work[:, 3]
         keys = header_keys(work)
         # idle cells (00 00 00 01, I.432.1 4.5.1) and unassigned cells (VPI 0, VCI 0, CLP 0, any GFC and
@@ -485,7 +534,7 @@ class RxEngine:
             self.cnt.add("RX_OAM_CELLS", n_oam)
         n_accept = work.shape[0] - n_unknown - n_oam
         if n_accept:
-            g[ix["RX_CELLS"]] += np.uint64(n_accept)
+            self.cnt.gv[COUNTER_INDEX["RX_CELLS"]] += n_accept
             col = self.cnt.vc[:, VC_COUNTER_INDEX["RX_CELLS"]]
             for v, k in _Tally(vc[accept].tolist()).items():
                 col[v] += np.uint64(k)
@@ -510,23 +559,93 @@ class RxEngine:
         for it in items:
             self._deliver(it)
 
+    def _receive_few(self, work: np.ndarray, slots: np.ndarray, now: int) -> None:
+        """:meth:`receive` after the HEC receiver, for a few cells (a signalling frame): the same
+        classification, counters and items, on Python ints instead of whole-array operations.
+        tests/hw/adapter/test_rx_small_batches.py holds the two paths equal."""
+        m = work.shape[0]
+        if m == 0:
+            return
+        hdr = work[:, :4].tobytes()
+        cam, aal_of = self.cam, self.vcs.aal
+        idle = unknown = oam = 0
+        per_vc: dict[int, int] = {}
+        raw: list[tuple[int, int]] = []   # (row, VC) of the AAL0 cells
+        five: list[int] = []              # rows of the AAL5 cells
+        rest = 0                          # cells left after idle and unassigned ones
+        for i in range(m):
+            b0, b1, b2, b3 = hdr[4 * i:4 * i + 4]
+            key = ((b0 & 0x0F) << 20) | (b1 << 12) | (b2 << 4) | (b3 >> 4)
+            # idle (I.432.1 4.5.1) and unassigned cells (I.361 Table 2): VPI 0, VCI 0
+            if key == 0 and (not b3 & 1 or b0 == 0):
+                idle += 1
+                continue
+            rest += 1
+            vc = cam.get(key, -1)
+            if vc < 0:
+                unknown += 1
+                continue
+            aal = int(aal_of[vc])
+            if aal == AAL5 and (b3 >> 1) & 7 >= 4:  # PTI 1xx: F5 OAM, RM, reserved (I.361 2.2.4)
+                oam += 1
+                continue
+            per_vc[vc] = per_vc.get(vc, 0) + 1
+            if aal == AAL0:
+                raw.append((i, vc))
+            elif aal == AAL5:
+                five.append(i)
+        cnt = self.cnt
+        if idle:
+            cnt.add("RX_IDLE_CELLS", idle)
+        if not rest:
+            return
+        if unknown:
+            cnt.add("RX_UNKNOWN_VC", unknown)
+        if oam:
+            cnt.add("RX_OAM_CELLS", oam)
+        if per_vc:
+            cnt.gv[COUNTER_INDEX["RX_CELLS"]] += rest - unknown - oam
+            vcv, col = cnt.vcv, VC_COUNTER_INDEX["RX_CELLS"]
+            for v, k in per_vc.items():
+                vcv[v, col] += k
+        items: list[RxItem] = []
+        order = 0
+        if raw:
+            slot_of = slots.tolist()
+            for i, vc in raw:
+                rec = work[i, :4].tobytes() + work[i, 5:].tobytes()
+                items.append(RxItem(int(slot_of[i]), order, vc, rec, 1, 0, 0, int(work[i, 3] & 1), None))
+                order += 1
+        if len(five) == m:
+            items += self._reassemble(work, slots, now, order)
+        elif five:
+            items += self._reassemble(work[five], slots[five], now, order)
+        elif self.sar.timeout_slots is not None and self.pending_cells:
+            items += self._reassemble(work[:0], slots[:0], now, order)
+        if len(items) > 1:
+            items.sort(key=lambda it: (it.slot, it.order))
+        for it in items:
+            self._deliver(it)
+
     def expire(self, now: int) -> None:
         """Run the reassembly timer at ``now`` (partial PDUs idle too long are reported)."""
         for it in self._reassemble(np.zeros((0, CELL_OCTETS), np.uint8), np.zeros(0, np.int64), now, 0):
             self._deliver(it)
 
     def _reassemble(self, cells: np.ndarray, slots: np.ndarray, now: int, order: int) -> list[RxItem]:
-        before_full = self.sar.counters["cells_vc_table_full"]
-        out = self.sar.feed(cells, slots.astype(np.int64), now=max(now - 1, self.sar.now))
-        full = self.sar.counters["cells_vc_table_full"] - before_full
+        out = self.sar.feed(cells, slots if slots.dtype == np.int64 else slots.astype(np.int64),
+                            now=max(now - 1, self.sar.now))
+        counters = self.sar.counters  # read once per batch: the reassembler builds the dict on each read
+        full = counters["cells_vc_table_full"] - self._table_full
+        self._table_full = counters["cells_vc_table_full"]
+        self._pending = counters["cells_pending"]
         if full:  # a VPI/VCI the reassembler's connection table has no room for (see docs/adapter.md)
             self.cnt.add("RX_SAR_NO_BUFFER", full)
             self.cnt.add("RX_ERROR_CELLS", full)
         items = []
-        for i in range(len(out)):
-            key = int(out.vpi[i]) << 16 | int(out.vci[i])
-            items.append(RxItem(int(out.slot[i]), order, self.cam.get(key, -1), out.sdu(i), int(out.cells[i]),
-                                int(out.uu[i]), int(out.cpi[i]), 0, None))
+        cam = self.cam
+        for f in out:  # hw.aal5 Sdu records, on Python ints
+            items.append(RxItem(f.slot, order, cam.get(f.vpi << 16 | f.vci, -1), f.sdu, f.cells, f.uu, f.cpi, 0, None))
             order += 1
         for e in out.errors:
             key = e.vpi << 16 | e.vci
@@ -588,16 +707,16 @@ class RxEngine:
             except DmaError as exc:
                 self._fault(ring, DmaFault("rx", ring.index, i, exc.address, str(exc)))
                 return None
-            d = RX_DESC.unpack(raw)
-            if not d["OWN"]:
+            own, bsize, buffer = _RX_POSTED(raw)
+            if not own:
                 self._fault(ring, DescriptorFault("rx", ring.index, i, addr,
                                                   "OWN = 0 between HEAD and TAIL (not posted to the adapter)"))
                 return None
-            if d["SIZE"] == 0:
+            if bsize == 0:
                 self._fault(ring, DescriptorFault("rx", ring.index, i, addr, "buffer SIZE 0"))
                 return None
-            take = 0 if err else min(d["SIZE"], len(it.data) - got)
-            plan.append((i, addr, d["ADDR"], take, raw))
+            take = 0 if err else min(bsize, len(it.data) - got)
+            plan.append((i, addr, buffer, take, raw))
             got += take if not err else need
             i = ring_next(i, size)
         pos = 0
@@ -608,9 +727,8 @@ class RxEngine:
                 if take:
                     self.mem.write(buf, it.data[pos:pos + take], who="dma")
                 # the write-back, in one descriptor write: LEN, VC, the status word with DONE, SLOT, OWN cleared
-                self.mem.write(addr, RX_DESC.merge(raw, LEN=take, VC=vc, ERR=err, UU=it.uu, CPI=it.cpi,
-                                                   SOP=int(k == 0), EOP=int(k == last), CLP=it.clp, DONE=1,
-                                                   SLOT=it.slot, OWN=0), who="dma")
+                self.mem.write(addr, _RX_WRITE_BACK(raw, take, vc, err, it.uu, it.cpi, int(k == 0), int(k == last),
+                                                    it.clp, 1, it.slot, 0), who="dma")
             except DmaError as exc:
                 self._fault(ring, DmaFault("rx", ring.index, index, exc.address, str(exc)))
                 return None

@@ -1,7 +1,8 @@
 """End to end with the MCM as the root (the scenario of issue 5): the client, NDIS with the strict rule
-checker, the MCM, the adapter (rings, DMA, SAR, shaping, interrupts), the cable, and the real switch
-behind it - firmware.switch.ControlPlane on a 16-port hw.fabric fabric, a leaf endpoint on every other
-port (cm.testbed.SwitchNetwork).
+checker, the MCM, the adapter (rings, DMA, SAR, shaping, interrupts) on port 0 of the whole stack
+(cm.testbed.SwitchNetwork: a firmware.network.Network whose SwitchNode carries every UNI - the MCM's
+and each leaf's - as SSCOP over AAL5 cells on its own line through the fabric's control port, a leaf
+station on every other port).
 
 The client makes a point-to-multipoint call to port 1 and adds 14 parties (port 3 rejects with cause 17,
 port 4 stays silent until the MCM's T399 runs out, port 2 alerts first, port 5 leaves by itself) plus two
