@@ -521,8 +521,14 @@ class SignallingLink:
 # ---- carrying the frames as cells on a hw.link port ---------------------------------------------------
 
 #: The CellPort attached to each hw.link Port, so that two CellPorts on the ends of one link find each
-#: other (their cell-available signals are wired on attachment).
-_ATTACHED: weakref.WeakKeyDictionary[Port, "CellPort"] = weakref.WeakKeyDictionary()
+#: other (their cell-available signals are wired on attachment). Both sides are weak: a CellPort holds
+#: its Port, so a strong value would keep every Port key (and the whole network around it) alive.
+_ATTACHED: weakref.WeakKeyDictionary[Port, "weakref.ref[CellPort]"] = weakref.WeakKeyDictionary()
+
+
+def _attached(port: Port) -> "CellPort | None":
+    ref = _ATTACHED.get(port)
+    return None if ref is None else ref()
 
 _NO_SLOTS = np.zeros(0, np.int64)
 
@@ -581,8 +587,8 @@ class CellPort:
         self.far_wake: Callable[[np.ndarray, np.ndarray], Any] | None = None
         self._poll_slots: set[int] = set()
         endpoint.frame_out = self.send_frame
-        peer = _ATTACHED.get(port.peer)
-        _ATTACHED[port] = self
+        peer = _attached(port.peer)
+        _ATTACHED[port] = weakref.ref(self)
         if peer is not None:
             self.far_wake, peer.far_wake = peer.wake_rx, self.wake_rx
 
@@ -590,7 +596,7 @@ class CellPort:
         return f"<CellPort {self.endpoint.name} on {self.port!r} VPI/VCI {self.vpi}/{self.vci}>"
 
     def detach(self) -> None:
-        if _ATTACHED.get(self.port) is self:
+        if _attached(self.port) is self:
             del _ATTACHED[self.port]
         if self.endpoint.frame_out == self.send_frame:
             self.endpoint.frame_out = None
