@@ -115,6 +115,11 @@ class ClientCall:
         """Parties the client still holds (being added or active)."""
         return [p for p in self.parties if p.phase in (PartyPhase.ADDING, PartyPhase.ACTIVE)]
 
+    def holds_another(self, party: ClientParty) -> bool:
+        """Whether the client holds a party of this call other than ``party`` (stops at the first one:
+        called on every drop, with many parties in flight)."""
+        return any(p is not party and p.phase in (PartyPhase.ADDING, PartyPhase.ACTIVE) for p in self.parties)
+
     @property
     def all_parties(self) -> list[ClientParty]:
         """The parties of the call: the recent gone ones first (the last ``history``; ``parties_ended``
@@ -463,7 +468,7 @@ class CoNdisClient:
         call = party.call
         if party.phase is not PartyPhase.ACTIVE:
             raise ClientError(f"{party!r}: only an active party can be dropped")
-        if [p for p in call.live() if p is not party]:
+        if call.holds_another(party):
             return self._drop(party)
         call.closing = True
         return self._advance_close(call)
@@ -495,7 +500,7 @@ class CoNdisClient:
         if party.phase is not PartyPhase.ACTIVE:
             return
         call = party.call
-        if [p for p in call.live() if p is not party]:
+        if call.holds_another(party):
             self._drop(party)
         else:
             call.closing = True

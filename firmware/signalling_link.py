@@ -698,7 +698,7 @@ class CellPort:
         if result.errors:
             self._count_errors(result)
         timeout = self.reassembler.timeout_slots
-        if timeout is not None and self.reassembler.counters["cells_pending"]:
+        if timeout is not None and self.reassembler.cells_pending:
             self._wake(now + timeout + 1)  # run the reassembly timer even if no cell comes
         if not len(result):
             return 0

@@ -39,6 +39,8 @@ from hw.aal5.rx_twin import TwinEngine
 from hw.aal5.sar import MAX_VCI, max_vpi
 from hw.errors import AtmemuError, FieldError
 
+_PENDING = COUNTER_NAMES.index("cells_pending")
+
 __all__ = ["COUNTER_NAMES", "Reassembled", "Reassembler", "Sdu", "error_object"]
 
 
@@ -176,6 +178,11 @@ class Reassembler:
         out = {name: int(v) for name, v in zip(COUNTER_NAMES, self._engine.cnt)}
         out["cells_discarded"] = sum(out[name] for name in DISCARD_COUNTERS)
         return out
+
+    @property
+    def cells_pending(self) -> int:
+        """Cells held in partial PDUs (the one counter the receive path reads per batch)."""
+        return int(self._engine.cnt[_PENDING])
 
     @property
     def n_vcs(self) -> int:

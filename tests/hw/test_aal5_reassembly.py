@@ -135,13 +135,13 @@ def test_truncated_frame_stays_pending_until_the_timer():
     r = Reassembler(timeout_slots=100)
     out = r.feed(cells[:4], np.arange(4))
     assert len(out) == 0 and not out.errors
-    assert conserved(r)["cells_pending"] == 4
+    assert conserved(r)["cells_pending"] == 4 == r.cells_pending
     assert not r.expire(103).errors  # last cell at slot 3: 100 slots later is not yet "more than 100"
     out = r.expire(104)
     (err,) = out.errors
     assert isinstance(err, Aal5TimeoutError) and err.cells == 4 and err.slot == 104 and err.offset == 4 * 48
     c = conserved(r)
-    assert (c["timeouts"], c["cells_timeout"], c["cells_pending"]) == (1, 4, 0)
+    assert (c["timeouts"], c["cells_timeout"], c["cells_pending"], r.cells_pending) == (1, 4, 0, 0)
 
 
 def test_cell_after_the_timeout_starts_a_new_pdu():
