@@ -84,7 +84,9 @@ Tap = Callable[[str, np.ndarray, np.ndarray], object]
 _NO_CELLS = np.zeros((0, CELL_OCTETS), np.uint8)
 _NO_SLOTS = np.zeros(0, np.int64)
 _NO_FLAGS = np.zeros(0, bool)
-for _a in (_NO_CELLS, _NO_SLOTS, _NO_FLAGS):
+#: "not idle" flags of a clean line's deliveries, shared read-only (a slice of it per delivery)
+_USER_FLAGS = np.zeros(4096, bool)
+for _a in (_NO_CELLS, _NO_SLOTS, _NO_FLAGS, _USER_FLAGS):
     _a.setflags(write=False)
 
 
@@ -229,9 +231,39 @@ class Lane:
             self.on_offer(self, take)
         return take
 
+    def offer_departures(self, cells: np.ndarray, slots: np.ndarray) -> int:
+        """Queue cells to go out at exactly ``slots`` (int64, one per cell): a switch output's departures,
+        handed to the lane once the fabric has run their slots; the cells are given away (not copied).
+        The fast form of ``offer(cells, slots, copy=False)`` for its common case - a run of consecutive
+        slots, all still free on the lane, room in the FIFO - with the same effects (tests/hw/test_link.py
+        holds them equal); anything else goes through :meth:`offer`."""
+        cells = check_cells(cells)
+        n = cells.shape[0]
+        c = self.counters
+        if n and slots.__class__ is np.ndarray and slots.dtype == np.int64 and slots.shape == (n,):
+            s0 = int(slots[0])
+            first = self._last_tx + 1 if c["cells_queued"] else self.now
+            clock = self.link.clock if self.link is not None else None
+            if clock is not None and first < clock.now:
+                first = clock.now
+            if (s0 >= first and n <= self.max_queue_cells - c["cells_queued"]
+                    and (int(slots[-1]) - s0 == n - 1 if n <= 2 else slots.tolist() == list(range(s0, s0 + n)))):
+                c["cells_offered"] += n
+                self._fifo.append([cells, slots.copy()])
+                self._last_tx = s0 + n - 1
+                c["cells_queued"] += n
+                if self.on_offer is not None:
+                    self.on_offer(self, n)
+                return n
+        return self.offer(cells, slots, copy=False)
+
     def _dequeue(self, until: int) -> tuple[np.ndarray, np.ndarray]:
         """The queued cells whose transmit slot is before ``until``, with those slots."""
         fifo = self._fifo
+        if len(fifo) == 1 and fifo[0][1][-1] < until:  # one chunk, all due (the common case): as below
+            cells, tx = fifo.popleft()
+            self.counters["cells_queued"] -= cells.shape[0]
+            return cells, tx
         parts_c, parts_t = [], []
         while fifo:
             head = fifo[0]
@@ -317,7 +349,7 @@ class Lane:
             if k:
                 c["cells_delivered"] += k
                 arrivals = tx + self.delay_slots if self.delay_slots else tx
-                self._rx.append(Delivery(cells, arrivals, np.zeros(k, bool)))
+                self._rx.append(Delivery(cells, arrivals, _USER_FLAGS[:k] if k <= 4096 else np.zeros(k, bool)))
                 if self._taps:
                     for fn in tuple(self._taps):
                         fn(self.name, cells, arrivals)
@@ -378,8 +410,8 @@ class Lane:
         rx = self._rx
         if not rx:
             return _EMPTY_DELIVERY
-        if until is None and len(rx) == 1:
-            return rx.popleft()
+        if len(rx) == 1 and (until is None or rx[0].slots[-1] <= until):
+            return rx.popleft()  # one delivery, all arrived by ``until`` (the common case): as below
         parts: list[Delivery] = []
         while rx:
             d = rx[0]

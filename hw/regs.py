@@ -345,16 +345,20 @@ class RegisterFile:
 
     Hooks: ``check(name, indices, values)`` runs before a write with the new field values (it raises
     to refuse them, and nothing is written); ``on_write(name, indices)`` runs after it;
-    ``on_read(name, indices)`` runs before a read."""
+    ``on_read(name, indices)`` runs before a read. ``check_names``: the registers whose writes the check
+    hook looks at (None: all); writes to the others skip it (and the values it would be given are not
+    built), as a device whose checker has nothing to say about them."""
 
     map: RegisterMap
     backing: Mapping[str, "np.ndarray | tuple[np.ndarray, int]"] = field(default_factory=dict)
     on_write: WriteHook | None = None
     on_read: ReadHook | None = None
     check: Callable[[str, np.ndarray, dict], None] | None = None
+    check_names: frozenset[str] | None = None
 
     def __post_init__(self) -> None:
         self._bus_plans: dict[int, tuple] = {}  # bus offset -> decoded write (see _bus_plan)
+        self._field_plans: dict[tuple[str, str], tuple] = {}  # (register, field) -> decoded read (see get)
         self._store: dict[str, np.ndarray] = {}
         self._shift: dict[str, int | None] = {}
         for w, r in self._all():
@@ -437,7 +441,7 @@ class RegisterFile:
         plan = self._bus_plans.get(offset)
         if plan is None:
             plan = self._bus_plan(offset)
-        name, width, index, idx, fields = plan
+        name, width, index, idx, fields, checked = plan
         if value.__class__ is not int:
             if not isinstance(value, (int, np.integer)):
                 raise FieldError(f"{name} value", value, f"an unsigned {width}-bit value")
@@ -446,10 +450,9 @@ class RegisterFile:
             raise FieldError(f"{name} value", value, f"an unsigned {width}-bit value")
         if not fields:
             return  # no writable field: hardware ignores the write
-        check = self.check
-        if check is not None:
-            check(name, idx, {fname: np.array([(value >> lsb) & mask])
-                              for fname, lsb, mask, _, _, _ in fields})
+        if checked and self.check is not None:
+            self.check(name, idx, {fname: np.array([(value >> lsb) & mask])
+                                   for fname, lsb, mask, _, _, _ in fields})
         for _, lsb, mask, w1c, arr, shift in fields:
             v = (value >> lsb) & mask
             if shift is None:
@@ -464,14 +467,15 @@ class RegisterFile:
 
     def _bus_plan(self, offset: int) -> tuple:
         """(register name, width, entry index, index array, writable fields as (name, lsb, mask, W1C,
-        array, shift)) of the register at ``offset``, decoded once and kept."""
+        array, shift), whether ``check_names`` lets the check hook see it) of the register at
+        ``offset``, decoded once and kept."""
         w, index, r = self.map.decode(offset)
         name = r.name if w is None else f"{w.name}.{r.name}"
         fields = tuple((f.name, f.lsb, f.mask, f.access is Access.W1C, self._store[f"{name}.{f.name}"],
                         self._shift[f"{name}.{f.name}"]) for f in r.fields if f.access.writable)
         idx = np.array([index])
         idx.flags.writeable = False  # shared by every write of this offset: hooks only read it
-        plan = (name, r.width, index, idx, fields)
+        plan = (name, r.width, index, idx, fields, self.check_names is None or name in self.check_names)
         self._bus_plans[int(offset)] = plan
         return plan
 
@@ -483,15 +487,30 @@ class RegisterFile:
 
     def get(self, name: str, field: str | None = None, index: int = 0) -> int:
         """A field (or the whole register when ``field`` is None), without read side effects."""
-        w, r = self.map.resolve(name)
-        i = self._index(w, index)
         if field is None:
-            return self._compose(name, r, i)
+            w, r = self.map.resolve(name)
+            return self._compose(name, r, self._index(w, index))
+        plan = self._field_plans.get((name, field))
+        if plan is None:
+            plan = self._field_plan(name, field)
+        w, arr, shift, mask = plan
+        i = self._index(w, index)
+        if self.on_read is not None:
+            self.on_read(name, np.array([i]))
+        v = int(arr[i])
+        return (v if shift is None else v >> shift) & mask
+
+    def _field_plan(self, name: str, field: str) -> tuple:
+        """(window, array, shift, mask) of a readable field, decoded once and kept (the named read path
+        of :meth:`get`: the same value as ``_get`` masked to the field)."""
+        w, r = self.map.resolve(name)
         f = r.field(field)
         if not f.access.readable:
             raise AccessError(f"{name}.{field}", f.access, "read")
-        self._before_read(name, np.array([i]))
-        return int(self._get(f"{name}.{field}", f, i)) & f.mask
+        key = f"{name}.{field}"
+        plan = (w, self._store[key], self._shift[key], f.mask)
+        self._field_plans[(name, field)] = plan
+        return plan
 
     def set(self, name: str, index: int = 0, **fields: int) -> None:
         """Write named fields of one register (read-modify-write: other fields keep their value)."""
@@ -549,6 +568,10 @@ class RegisterFile:
             raise FieldError(f"{w.name} index", index, f"0..{w.count - 1}")
         return index
 
+    def _checks(self, name: str) -> bool:
+        """Whether the check hook sees writes to register ``name``."""
+        return self.check is not None and (self.check_names is None or name in self.check_names)
+
     def _before_read(self, name: str, idx: np.ndarray) -> None:
         if self.on_read is not None:
             self.on_read(name, idx)
@@ -584,7 +607,7 @@ class RegisterFile:
             staged.append((where, f, np.broadcast_to(ivals, idx.shape)))
         if not staged:
             return
-        if self.check is not None:
+        if self._checks(name):
             self.check(name, idx, {where.rsplit(".", 1)[1]: v for where, _, v in staged})
         for where, f, vals in staged:
             if f.access is Access.W1C:

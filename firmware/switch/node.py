@@ -155,7 +155,6 @@ class SwitchNode:
         self.channels = [SaalChannel(s, name=f"{name}:{i}") for i, s in enumerate(self.saal)]
         self.control_plane = ControlPlane(config, clock, self.fabric.regs, self.channels, name=name)
         self._control = self.fabric.config.control
-        self._fabric_ports = [self.fabric.port(i) for i in range(self._control + 1)]  # outputs, control last
         self._injected = 0  # cells given to the fabric (line inputs and the control port)
         self.advances = 0   # fabric.advance calls
         self.stops = 0      # of which ended early (a cell for software)
@@ -222,8 +221,9 @@ class SwitchNode:
         clock, fabric = self.clock, self.fabric
         if until < clock.now:
             raise FieldError("until", until, f">= now ({clock.now})")
+        dirty = self._dirty
         while True:
-            if self._dirty:
+            if dirty:
                 self._feed()
             t = clock.peek()
             target = until if t is None or t > until else t
@@ -258,11 +258,10 @@ class SwitchNode:
         self._dirty.clear()
         fabric = self.fabric
         for i in dirty:
-            link = self.links[i]
-            lane = link.a_to_b
+            lane = self.links[i].a_to_b
             lane.advance(lane.busy_until)
-            d = link.b.receive()
-            n = len(d)
+            d = lane.take(None)                      # what the switch end's port receives
+            n = d.cells.shape[0]
             if not n:
                 continue
             c = self._port_counters[i]
@@ -291,18 +290,19 @@ class SwitchNode:
 
     def _deliver(self, ports: tuple[int, ...]) -> None:
         """Rule 2: cells that left the fabric, onto their links (or to the CPU)."""
-        fports = self._fabric_ports
+        take = self.fabric._take   # FabricPort.receive of each output, without the port object
+        control = self._control
         for p in ports:
-            r = fports[p].receive()
+            r = take(p)
             if not len(r):
                 continue
-            if p == self._control:
+            if p == control:
                 self._to_cpu(r)
                 continue
-            c = self._port_counters[p]
             lane = self.links[p].b_to_a
             cells, slots = r.cells, r.slots
-            taken = lane.offer(cells, slots, copy=False)   # the fabric's arrays are fresh: given away
+            taken = lane.offer_departures(cells, slots)   # the fabric's arrays are fresh: given away
+            c = self._port_counters[p]
             c["cells_out"] += taken
             if not taken:
                 continue
@@ -327,8 +327,10 @@ class SwitchNode:
             self.sar[p].receive(r.cells[sel], r.slots[sel])
 
     def _cpu_send(self, port: int, cells: np.ndarray) -> None:
-        """Rule 3: the CPU's cells into the control port's input line, from now, out of ``port``."""
-        self.fabric.control.send(cells, port=port, at=self.clock.now)
+        """Rule 3: the CPU's cells into the control port's input line, from now, out of ``port``
+        (``ControlPort.send(cells, port=port)``: the routing tag of reserved VC N + port; ``port`` is
+        one of the switch's line ports, checked when its SAR was made)."""
+        self.fabric.inject(self._control, cells, at=self.clock.now, tag=self._control + port)
         self._injected += cells.shape[0]
 
     # ---- views and checks

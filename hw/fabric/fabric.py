@@ -60,6 +60,7 @@ from hw.fabric.traffic import TrafficProgram
 from hw.regs import RegisterFile
 
 _EMPTY_CELLS = np.zeros((0, 53), np.uint8)
+_RUN = 64  # runs of up to this many cells take their port and tag columns from constant arrays
 
 
 @dataclass
@@ -76,13 +77,59 @@ class Received:
         return int(self.slots.shape[0])
 
 
-@dataclass
+@dataclass(slots=True)
 class Advance:
     """Result of Fabric.advance: the slot reached (the next to run) and why it returned."""
 
     slot: int
     stopped: bool  # True: a cell reached a STOP port in slot ``slot - 1``
     ports: tuple[int, ...] = ()  # outputs with new cells for software
+
+
+#: An empty injection list, typed as the kernels take it (slot int64, port int16, tag int32, cells).
+_NO_INJECTION = (np.zeros(0, np.int64), np.zeros(0, np.int16), np.zeros(0, np.int32), np.zeros((0, 53), np.uint8))
+
+
+class KernelCall:
+    """Calls an engine kernel for one fabric state, without the dispatcher's per-call type resolution.
+
+    A numba dispatcher types every argument at each call; for the state (a named tuple of ~90 arrays)
+    that costs ~10 us, most of a one-slot advance. The argument types never change for a given state
+    object (its arrays are allocated once; the injection arrays are built by Fabric with fixed dtypes,
+    C-contiguous), so the compiled overload is looked up once per state and its entry point called
+    directly: it unboxes the same arguments into the same machine code the dispatcher would pick. Any
+    other state object (``load_traffic`` may rebind arrays) is resolved again. Without a compiled
+    dispatcher (NUMBA_DISABLE_JIT), the kernel is called as given. tests/hw/fabric/test_fabric_fast_path.py
+    holds both calls equal."""
+
+    __slots__ = ("kernel", "_state", "_entry")
+
+    def __init__(self, kernel) -> None:
+        self.kernel = kernel
+        self._state = None
+        self._entry = None
+
+    def __call__(self, s, until: int, inj: tuple) -> int:
+        if s is not self._state:
+            self._resolve(s, until, inj)
+        if self._entry is None:
+            return self.kernel(s, until, *inj)
+        return self._entry(s, until, *inj)
+
+    def _resolve(self, s, until: int, inj: tuple) -> None:
+        self._state, self._entry = s, None
+        k = self.kernel
+        if not hasattr(k, "overloads") or not hasattr(k, "typeof_pyval"):
+            return  # a plain function (JIT disabled)
+        for a in inj:
+            if not (a.flags.c_contiguous and a.flags.writeable):
+                return  # not the layout this fast call is for: the dispatcher decides
+        types = tuple(k.typeof_pyval(a) for a in (s, until, *inj))
+        cres = k.overloads.get(types)
+        if cres is None:
+            k.compile(types)
+            cres = k.overloads.get(types)
+        self._entry = getattr(cres, "entry_point", None)
 
 
 class FabricPort:
@@ -128,6 +175,7 @@ class Fabric:
         cfg = self.config
         self.state: FabricState = allocate(cfg)
         self._kernel = engine.kernel(cfg.arch)
+        self._call = KernelCall(self._kernel)
         self._runner: TwoThreadRunner | None = None
         if cfg.threads == 2:
             self._runner = TwoThreadRunner(self._kernel, cfg.block, cfg.ports)
@@ -135,12 +183,25 @@ class Fabric:
         self.map = build_map(cfg)
         self.cam = Cam(self.state.cam_key, self.state.cam_vc)
         self._status = {"STOPPED": np.zeros(1, np.uint32), "CAPTURE_FULL": np.zeros(1, np.uint32)}
-        self.regs = RegisterFile(self.map, self._backing(), on_write=self._on_write, check=self._check)
+        self._stopped_flag, self._capture_full_flag = self._status["STOPPED"], self._status["CAPTURE_FULL"]
+        P = cfg.port_count
+        #: register -> (field, highest value) that _check refuses above (NIL allowed for a LEAF link)
+        self._limits = {"VC.PORT": ("PORT", P - 1), "LEAF.PORT": ("PORT", P - 1),
+                        "VC.HEAD": ("LEAF", cfg.leaves - 1), "LEAF.NEXT": ("LEAF", cfg.leaves - 1)}
+        self.regs = RegisterFile(self.map, self._backing(), on_write=self._on_write, check=self._check,
+                                 check_names=frozenset(self._limits))
         self.seed = seed
         self._seed_streams(seed)
+        # Injected cells not yet run, as the kernel takes them (slots int64, ports int16, tags int32,
+        # cells), in segments: each segment in (slot, port) order, and every cell of a segment before
+        # every cell of the next (see inject and advance).
         self._pending: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
-        self._line_next = np.zeros(cfg.port_count, np.int64)
-        self._rx: dict[int, list[tuple]] = {}
+        self._line_next = [0] * cfg.port_count  # first free slot of each input line
+        # a run's port and tag columns: views of constant arrays (runs of up to _RUN cells), not new arrays
+        self._port_col = [np.full(_RUN, p, np.int16) for p in range(cfg.port_count)]
+        self._tag_col = {t: np.full(_RUN, t, np.int32) for t in [-1] + list(range(cfg.ports, 2 * cfg.ports))}
+        self._rx: dict[int, list[Received]] = {}  # output -> chunks not yet received (never empty lists)
+        self._control_index = cfg.control
         self.ports = [FabricPort(self, i) for i in range(cfg.ports)]
         self.control = ControlPort(self, cfg.control)
         self.traffic: TrafficProgram | None = None
@@ -178,17 +239,20 @@ class Fabric:
         return b
 
     def _check(self, name: str, idx: np.ndarray, values: dict) -> None:
-        P = self.config.port_count
-        limits = {
-            "VC.PORT": ("PORT", P - 1), "LEAF.PORT": ("PORT", P - 1),
-            "VC.HEAD": ("LEAF", self.config.leaves - 1), "LEAF.NEXT": ("LEAF", self.config.leaves - 1),
-        }
-        if name in limits:
-            fname, hi = limits[name]
-            vals = np.atleast_1d(values[fname])
-            bad = vals[(vals > hi) & ~((vals == NIL) & (fname == "LEAF"))]
-            if bad.size:
-                raise FabricConfigError(f"{name}.{fname}", int(bad[0]), f"0..{hi}" + (" or 0xFFFFFF" if fname == "LEAF" else ""))
+        limit = self._limits.get(name)  # the register file calls this only for these (check_names)
+        if limit is None:
+            return
+        fname, hi = limit
+        vals = values[fname]
+        if vals.size == 1:  # one entry (a bus write): on a Python int
+            v = int(vals.reshape(-1)[0])
+            if v > hi and not (fname == "LEAF" and v == NIL):
+                raise FabricConfigError(f"{name}.{fname}", v, f"0..{hi}" + (" or 0xFFFFFF" if fname == "LEAF" else ""))
+            return
+        vals = np.atleast_1d(vals)
+        bad = vals[(vals > hi) & ~((vals == NIL) & (fname == "LEAF"))]
+        if bad.size:
+            raise FabricConfigError(f"{name}.{fname}", int(bad[0]), f"0..{hi}" + (" or 0xFFFFFF" if fname == "LEAF" else ""))
 
     def _on_write(self, name: str, idx: np.ndarray) -> None:
         if name in ("VC.CTRL", "VC.PORT", "VC.KEY"):
@@ -297,61 +361,106 @@ class Fabric:
         """Queue cells for input ``port``'s line (one per slot). Returns their slots."""
         if not self.config.payload:
             raise CellInputError("payload", False, "a fabric built with payload=True to accept injected cells")
-        if not 0 <= port <= self.config.control:
-            raise CellInputError("port", port, f"0..{self.config.control}")
-        cells = np.asarray(cells)
-        if cells.ndim == 1:
-            cells = cells.reshape(1, -1)
-        if cells.dtype != np.uint8 or cells.ndim != 2 or cells.shape[1] != 53:
-            raise CellInputError("cells", f"{cells.dtype}{list(cells.shape)}", "a uint8 array of shape (n, 53)")
-        start = self.now if at is None else int(at)
-        if start < self.now:
-            raise CellInputError("at", start, f"a slot >= now ({self.now})")
+        if not 0 <= port <= self._control_index:
+            raise CellInputError("port", port, f"0..{self._control_index}")
+        if not (cells.__class__ is np.ndarray and cells.ndim == 2 and cells.dtype == np.uint8 and cells.shape[1] == 53):
+            cells = np.asarray(cells)
+            if cells.ndim == 1:
+                cells = cells.reshape(1, -1)
+            if cells.dtype != np.uint8 or cells.ndim != 2 or cells.shape[1] != 53:
+                raise CellInputError("cells", f"{cells.dtype}{list(cells.shape)}", "a uint8 array of shape (n, 53)")
+        now = int(self.state.sc[SC_NOW])
+        start = now if at is None else int(at)
+        if start < now:
+            raise CellInputError("at", start, f"a slot >= now ({now})")
         n = cells.shape[0]
-        first = max(start, int(self._line_next[port]))
-        slots = first + np.arange(n, dtype=np.int64)
+        line_next = self._line_next[port]
+        first = start if start > line_next else line_next
+        slots = np.arange(first, first + n, dtype=np.int64)
         if n:
-            self._line_next[port] = slots[-1] + 1
-            self._pending.append((slots, np.full(n, port, np.int64), np.full(n, tag, np.int64), cells.copy()))
+            self._line_next[port] = first + n
+            own = np.array(cells, dtype=np.uint8, order="C")  # a copy: the caller keeps its array
+            tags = self._tag_col.get(tag)
+            if n <= _RUN and tags is not None:
+                self._queue_run((slots, self._port_col[port][:n], tags[:n], own), first, port)
+            else:
+                self._queue_run((slots, np.full(n, port, np.int16), np.full(n, tag, np.int32), own), first, port)
         return slots
+
+    def _queue_run(self, run: tuple, first: int, port: int) -> None:
+        """Add a run of one line's cells (consecutive slots from ``first``) to the pending segments: as a
+        segment of its own when it comes after every pending cell (a line's cells come after that
+        line's earlier ones, and the control port, the last port, queues behind the CPU's earlier
+        frames: the common case), else merged, in (slot, port) order, with the segments it overlaps."""
+        pending = self._pending
+        if pending:
+            last = pending[-1]
+            last_slot = int(last[0][-1])
+            if first < last_slot or (first == last_slot and port <= int(last[1][-1])):
+                # overlaps: merge with every segment from the first one holding a cell after its first
+                j = len(pending) - 1
+                while j > 0:
+                    prev_slot = int(pending[j - 1][0][-1])
+                    if first > prev_slot or (first == prev_slot and port > int(pending[j - 1][1][-1])):
+                        break
+                    j -= 1
+                slots, ports, tags, cells = (np.concatenate(x) for x in zip(run, *pending[j:]))
+                order = np.lexsort((ports, slots))
+                pending[j:] = [(slots[order], ports[order], tags[order], cells[order])]
+                return
+        pending.append(run)
 
     # -- time ---------------------------------------------------------------------------------------
     def advance(self, until: int) -> Advance:
         """Run up to slot ``until`` (exclusive) or stop early: returns at the end of the first slot in
         which a cell reached a STOP port; its cells are then waiting in receive()."""
         s = self.state
-        if until < self.now:
-            raise CellInputError("until", until, f">= now ({self.now})")
-        if self._pending:
-            slots, ports, tags, cells = (np.concatenate(x) for x in zip(*self._pending))
-            order = np.lexsort((ports, slots))
-            inj = (slots[order], ports[order].astype(np.int16), tags[order].astype(np.int32),
-                   np.ascontiguousarray(cells[order]))
-        else:
-            inj = (np.zeros(0, np.int64), np.zeros(0, np.int16), np.zeros(0, np.int32), _EMPTY_CELLS)
+        sc = s.sc
+        now = int(sc[SC_NOW])
+        if until < now:
+            raise CellInputError("until", until, f">= now ({now})")
+        pending = self._pending
         stopped = False
         while True:
-            s.sc[SC_INJ_POS] = 0
-            if self._runner is not None:
-                self.state, reason = self._runner.run(s, until, inj)
-                s = self.state
+            # the kernel takes the first pending segment, and runs at most to the next one's first slot
+            if pending:
+                inj = pending[0]
+                end = until
+                if len(pending) > 1:
+                    nxt = int(pending[1][0][0])
+                    if nxt < until:
+                        end = nxt
             else:
-                reason = self._kernel(s, until, *inj)
-            used = int(s.sc[SC_INJ_POS])
+                inj, end = _NO_INJECTION, until
+            sc[SC_INJ_POS] = 0
+            if self._runner is not None:
+                self.state, reason = self._runner.run(s, end, inj)
+                s = self.state
+                sc = s.sc
+            else:
+                reason = self._call(s, end, inj)
+            used = int(sc[SC_INJ_POS])
             if used:
-                inj = tuple(a[used:] for a in inj)
-            self._drain()
+                if used == inj[0].shape[0]:
+                    del pending[0]
+                else:
+                    pending[0] = inj = (inj[0][used:], inj[1][used:], inj[2][used:], inj[3][used:])
+            if sc[SC_CAP_N]:
+                self._drain()
             if reason == STOP_PORT:
-                self._status["STOPPED"][0] = 1
+                self._stopped_flag[0] = 1
                 stopped = True
                 break
             if reason == STOP_CAPTURE:
-                self._status["CAPTURE_FULL"][0] = 1
+                self._capture_full_flag[0] = 1
                 continue
-            break
-        self._pending = [tuple(inj)] if inj[0].shape[0] else []  # type: ignore[list-item]
-        ports = tuple(sorted(p for p, chunks in self._rx.items() if chunks))
-        return Advance(self.now, stopped, ports)
+            if end >= until:
+                break
+            # reached the next segment's first slot: what is left of the head (cells of that slot on
+            # lower ports) goes in front of it, already in order
+            if pending and pending[0] is inj and len(pending) > 1:
+                pending[0:2] = [tuple(np.concatenate(x) for x in zip(pending[0], pending[1]))]
+        return Advance(int(sc[SC_NOW]), stopped, tuple(sorted(self._rx)))  # outputs with cells (no empty lists)
 
     def run(self, until: int) -> int:
         """Advance to ``until`` whatever stops on the way (captured cells accumulate in receive())."""
@@ -360,25 +469,49 @@ class Fabric:
         return self.now
 
     def _drain(self) -> None:
+        """Move the capture buffer's cells to each output's receive list, in delivery order."""
         s = self.state
         n = int(s.sc[SC_CAP_N])
         if not n:
             return
-        ports = s.cap_port[:n]
-        for p in np.unique(ports).tolist():
-            sel = np.flatnonzero(ports == p)
-            self._rx.setdefault(p, []).append((
-                s.cap_slot[sel].copy(), s.cap_in[sel].astype(np.int64), s.cap_vc[sel].astype(np.int64),
-                s.cap_leaf[sel].astype(np.int64), s.cap_cell[sel].copy(),
-            ))
+        ports = s.cap_port[:n].tolist()
+        # one copy of the whole capture, then each output's cells as a slice of it
+        slot, ins, vcs = s.cap_slot[:n].copy(), s.cap_in[:n].astype(np.int64), s.cap_vc[:n].astype(np.int64)
+        leaves, cells = s.cap_leaf[:n].astype(np.int64), s.cap_cell[:n].copy()
         s.sc[SC_CAP_N] = 0
+        rx = self._rx
+        first = ports[0]
+        if n == 1 or ports.count(first) == n:  # one output (the common case)
+            chunks = rx.get(first)
+            if chunks is None:
+                rx[first] = [Received(slot, ins, vcs, leaves, cells)]
+            else:
+                chunks.append(Received(slot, ins, vcs, leaves, cells))
+            return
+        if any(b < a for a, b in zip(ports, ports[1:])):
+            # outputs interleaved (a run of several slots): group them, each in delivery order
+            order = np.argsort(s.cap_port[:n], kind="stable")
+            slot, ins, vcs, leaves, cells = slot[order], ins[order], vcs[order], leaves[order], cells[order]
+            ports = [ports[i] for i in order.tolist()]
+        lo = 0
+        while lo < n:
+            p = ports[lo]
+            hi = lo + 1
+            while hi < n and ports[hi] == p:
+                hi += 1
+            rx.setdefault(p, []).append(Received(slot[lo:hi], ins[lo:hi], vcs[lo:hi], leaves[lo:hi], cells[lo:hi]))
+            lo = hi
 
     def _take(self, port: int) -> Received:
-        chunks = self._rx.pop(port, [])
+        chunks = self._rx.pop(port, None)
         if not chunks:
             z = np.zeros(0, np.int64)
             return Received(z, z, z, z, _EMPTY_CELLS.copy())
-        return Received(*(np.concatenate(x) for x in zip(*chunks)))
+        if len(chunks) == 1:
+            return chunks[0]
+        return Received(np.concatenate([c.slots for c in chunks]), np.concatenate([c.in_ports for c in chunks]),
+                        np.concatenate([c.vcs for c in chunks]), np.concatenate([c.leaves for c in chunks]),
+                        np.concatenate([c.cells for c in chunks]))
 
     # -- state --------------------------------------------------------------------------------------
     def queued_copies(self) -> int:
@@ -403,7 +536,7 @@ class Fabric:
         self.state.port_flags[self.config.control] = PORT_CAPTURE | PORT_STOP
         self._pending.clear()
         self._rx.clear()
-        self._line_next[:] = 0
+        self._line_next = [0] * self.config.port_count
         self._reserved_entries()
 
 

@@ -120,3 +120,50 @@ def test_fabric_register_writes_by_bus_match_named_writes():
         assert a.regs.array(key).tolist() == b.regs.array(key).tolist(), key
     with pytest.raises(FieldError):   # LEAF.PORT beyond the ports: the fabric's check refuses it
         a.regs.write(m.offset_of("LEAF.PORT", 3), 9)
+
+
+def test_named_field_reads_match_the_registers_value_on_random_states():
+    """get(name, field, index) (decoded once per field) against the field cut out of the whole
+    register's value (peek), packed and plain fields, plain registers and window entries."""
+    (rf, _), _ = _files()
+    rng = random.Random(11)
+    regs = [("CTRL", None), ("IRQ", None), ("WIDE", None), ("Q.CFG", 4)]
+    for _ in range(300):
+        for key, arr in rf._store.items():
+            arr[...] = rng.getrandbits(arr.dtype.itemsize * 8 - 1)
+        for name, count in regs:
+            w, r = rf.map.resolve(name)
+            for index in range(count or 1):
+                whole = rf.peek(name, index)
+                for f in r.fields:
+                    if f.access.readable:
+                        assert rf.get(name, f.name, index) == (whole >> f.lsb) & f.mask, (name, f.name)
+    with pytest.raises(FieldError):
+        rf.get("Q.CFG", "A", 4)          # beyond the window
+    with pytest.raises(FieldError):
+        rf.get("CTRL", "EN", 1)          # a plain register has one entry
+    with pytest.raises(Exception):
+        rf.get("KICK", "GO")             # write-only: not readable
+
+
+def test_check_hook_sees_only_the_registers_it_names():
+    """check_names: writes to other registers skip the check hook (bus and named paths alike), writes
+    to the named ones still go through it and are refused by it."""
+    seen = []
+
+    def check(name, idx, values):
+        seen.append(name)
+        if name == "CTRL" and int(np.asarray(values["MODE"]).reshape(-1)[0]) == 6:
+            raise FieldError("CTRL.MODE", 6, "not 6")
+
+    rf = RegisterFile(toy_map(), check=check, check_names=frozenset({"CTRL"}))
+    rf.write(0x4, 0b10)
+    rf.set("Q.CFG", 2, A=7)
+    rf.write(0x0, 0b0011)
+    rf.set("CTRL", 0, MODE=2)
+    assert seen == ["CTRL", "CTRL"]
+    with pytest.raises(FieldError):
+        rf.write(0x0, 0b1100)
+    with pytest.raises(FieldError):
+        rf.set("CTRL", 0, MODE=6)
+    assert rf.get("CTRL", "MODE") == 2 and rf.get("Q.CFG", "A", 2) == 7
