@@ -31,8 +31,8 @@ What the machines leave to their caller, and this module does:
 * **Receiver checks** (Q.2931 5.6): frames the channel could not decode arrive with their typed error
   and get the answer their disposition calls for (ignored, STATUS with the cause, RELEASE COMPLETE for a
   SETUP or a RELEASE, or clearing); a decoded message missing a mandatory IE or carrying an unrecognised
-  one is checked with :func:`firmware.uni.findings` (after the fast :func:`firmware.uni.access.acceptable`
-  finds something) and answered the same way. Everything not
+  one is checked with :func:`firmware.uni.findings` (after the fast check, ``acceptable`` of
+  :func:`firmware.uni.access.digest`, finds something) and answered the same way. Everything not
   processed is counted under a named reason.
 
 The owner (a control plane, an endpoint) gets every indication the machines give, with the message that
@@ -79,6 +79,8 @@ MESSAGE_EVENTS: dict[int, str] = {int(t): ev.canonical(t.name) for t in MessageT
 #: Q.2931 5.6.7.1: a RELEASE without its (mandatory) Cause is taken as cause 31, normal unspecified.
 CAUSE_NORMAL_UNSPECIFIED = 31
 _SETUP_TYPE = int(MessageType.SETUP)
+_NO_IES: dict[str, Any] = {}
+_PARTY_PRIMITIVES = frozenset(ev.PARTY_PRIMITIVES)
 
 
 def message_event(message: Message) -> tuple[str, int | None, dict[str, Any]]:
@@ -225,6 +227,7 @@ class UniInterface:
         self.clock = clock
         self.channel = channel
         self.codec: MessageCodec = _codec(codec if codec is not None else getattr(channel, "codec", "fast"))
+        self._fast = self.codec.name == "fast"
         #: the message builders of the codec (firmware.uni.fastbuild or firmware.uni.builders)
         self.B = self.codec.builders
         self.side = Side(side)
@@ -329,7 +332,7 @@ class UniInterface:
         if ucall.closed:
             return False
         m = ucall.machine
-        if event in ev.PARTY_PRIMITIVES and event != ev.ADD_PARTY_REQUEST:
+        if event in _PARTY_PRIMITIVES and event != ev.ADD_PARTY_REQUEST:
             p = m.parties.get(epref) if epref is not None else None
             return m.machine.accepts(event) and p is not None and p.accepts(event)
         return m.machine.accepts(event)
@@ -361,7 +364,7 @@ class UniInterface:
             else:
                 # Q.2931 5.6.4: STATUS with cause 97 (the machine answers RELEASE COMPLETE 81 in Null)
                 target = ucall or UniCall(self, cref, ours, Call(cref, self.side, timers=self.timers))
-                self._feed(target, ev.UNKNOWN, None, {}, None)
+                self._feed(target, ev.UNKNOWN, None, {}, None, None)
         elif isinstance(error, MessageLengthError):
             self.counters.messages_in[message_name(octets[5])] += 1
             self._report(ucall, cref, ours, int(error.cause))  # Q.2931 5.6.5: STATUS 104
@@ -369,7 +372,12 @@ class UniInterface:
             self.counters.discards[f"undecodable frame ({type(error).__name__}, cause {error.cause})"] += 1
 
     def _take(self, message: Message, problem: tuple[int, Disposition | None, bytes] | None) -> None:
-        name, epref, params = message_event(message)
+        # access.digest: message_event's parameters, the Connection identifier and the fast check of
+        # _contents_problem, from one walk over the message's elements
+        message_type, epref, params, conn, acceptable = access.digest(message)
+        name = MESSAGE_EVENTS.get(message_type, ev.UNKNOWN)
+        if message_type == _SETUP_TYPE:
+            params["multipoint"] = access.multipoint(message)
         self.counters.messages_in[name] += 1
         cref, flag = (message[1], message[2]) if message.__class__ is FastMessage else access.call_reference(message)
         ours = flag == 1
@@ -383,7 +391,7 @@ class UniInterface:
             # Q.2931 5.6.3.2 comes before the IE checks of 5.6.7 / 5.6.8: a message for a call reference
             # not in use gets the Null state's answer (RELEASE COMPLETE 81, ...) whatever it carries.
             problem = None
-        elif problem is None:
+        elif problem is None and not acceptable:
             problem = self._contents_problem(message, name, params)
         report_after: tuple[int, bytes] | None = None
         if problem is not None:
@@ -424,16 +432,14 @@ class UniInterface:
             if name == ev.SETUP:
                 self.calls[ucall.key] = ucall
                 self.counters.calls_opened += 1
-        self._feed(ucall, name, epref, params, message)
+        self._feed(ucall, name, epref, params, message, conn)
         if report_after is not None:
             self._report(ucall, cref, ours, *report_after)
 
     def _contents_problem(self, message: Message, name: str,
                           params: dict[str, Any]) -> tuple[int, Disposition, bytes] | None:
         """The problem of a decoded message's contents that decides its handling (mandatory IE missing:
-        96; unrecognised or unexpected IE: 99), or None."""
-        if access.acceptable(message):
-            return None
+        96; unrecognised or unexpected IE: 99), or None. (Asked only when access.acceptable is False.)"""
         found = findings(message)
         if not found:
             return None
@@ -464,14 +470,15 @@ class UniInterface:
 
     # ---- running the machines
     def _feed(self, ucall: UniCall, name: str, epref: int | None, params: dict[str, Any],
-              message: Message | None) -> None:
+              message: Message | None, conn: tuple[int, int] | None) -> None:
+        """Run the machines on a received message (``conn``: its Connection identifier, or None)."""
         if message is not None:
             ucall.received[name] = message
-            conn = access.connection(message)
             if conn is not None:
                 ucall.connection = conn
         try:
-            step = ucall.machine.handle(name, epref=epref, **params)
+            # decoded values: each within its field's width, which is the machines' range (not checked again)
+            step = ucall.machine.handle_params(name, epref, params, checked=message is not None)
         except UNIError as exc:
             self.counters.discards[f"{name} refused by the machine ({type(exc).__name__})"] += 1
             return
@@ -557,7 +564,7 @@ class UniInterface:
         if send.retransmit and key in ucall.sent:
             message = ucall.sent[key]
         else:
-            message = self._build(ucall, send, content or {}, self.cause_location if location is None else location)
+            message = self._build(ucall, send, content, self.cause_location if location is None else location)
             if send.instance is None:
                 # kept for a retransmission (SETUP on T303, RELEASE on T308, STATUS ENQUIRY on T322: call
                 # messages only); a party's messages are never sent again, and keeping them would hold one
@@ -569,17 +576,20 @@ class UniInterface:
         self.channel.send(message)
         self.counters.messages_out[name] += 1
 
-    def _build(self, ucall: UniCall, send: Send, content: dict[str, Any], location: int) -> Message:
+    def _build(self, ucall: UniCall, send: Send, content: dict[str, Any] | None, location: int) -> Message:
         B = self.B
         name = send.message
-        ies = dict(send.ies)
-        cref, flag = ucall.cref, ucall.flag
+        ies = dict(send.ies) if send.ies else _NO_IES
+        cref, flag = ucall.cref, 0 if ucall.ours else 1
         epref = ies.get("endpoint_reference", send.instance)
         cause = None if send.cause is None else B.cause(int(send.cause), location)
-        allowed = _CONTENT_KW.get(name, ())
-        if self.codec.name == "fast":
+        if not content:
+            kw = {}
+        elif self._fast:
+            allowed = _CONTENT_KW.get(name, ())
             kw = {k: v for k, v in content.items() if k in allowed}   # fastbuild takes scapy elements too
         else:
+            allowed = _CONTENT_KW.get(name, ())
             kw = {k: _scapy_value(self.codec, v) for k, v in content.items() if k in allowed}
         try:
             if name == ev.SETUP:

@@ -32,8 +32,7 @@ UNASSIGNED = "inside the switch's numbering domain, assigned to no port"
 def format_aesa(address: bytes) -> str:
     """The usual dotted text of a 20-octet AESA (DCC/ICD layout: 2.4.2.6.4.4.4.12.2 hex digits)."""
     h = address.hex()
-    cuts = (0, 2, 6, 8, 14, 18, 22, 26, 38, 40)
-    return ".".join(h[a:b] for a, b in zip(cuts, cuts[1:]))
+    return f"{h[:2]}.{h[2:6]}.{h[6:8]}.{h[8:14]}.{h[14:18]}.{h[18:22]}.{h[22:26]}.{h[26:38]}.{h[38:40]}"
 
 
 class Router:

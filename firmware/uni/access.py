@@ -184,6 +184,47 @@ def event_parameters(message: Any) -> tuple[int, int | None, dict[str, int]]:
     return int(message.message_type), epref, params
 
 
+def digest(message: Any) -> tuple[int, int | None, dict[str, int], tuple[int, int] | None, bool]:
+    """(message type, endpoint reference, parameters, connection, acceptable): :func:`event_parameters`,
+    :func:`connection` and :func:`acceptable` of a received message. For a fast message, one walk over its
+    elements does what the three do in three (tests prove the results equal); a scapy message goes
+    through the three."""
+    if message.__class__ is not FastMessage:
+        message_type, epref, params = event_parameters(message)
+        return message_type, epref, params, connection(message), acceptable(message)
+    params: dict[str, int] = {}
+    epref = conn = None
+    rules = _RULES.get(message[0])
+    ok = rules is not None
+    if ok:
+        allowed, mandatory = rules
+        seen = set()
+    for e in message[4]:
+        ident, fields = e[0], e[3]
+        if fields is None:
+            ok = False
+            continue
+        if ok:
+            if ident not in allowed or (e[2] is None and not e.recognised):
+                ok = False
+            else:
+                seen.add(ident)
+        if ident == 0x08:
+            if "cause" not in params:
+                params["cause"] = fields[0]
+        elif ident == 0x54:
+            if epref is None:
+                epref = fields[0]
+        elif ident == 0x5A:
+            if conn is None:
+                conn = (fields[0], fields[1])
+        elif ident == 0x14:
+            params["call_state"] = fields[0]
+        elif ident == 0x55:
+            params["endpoint_state"] = fields[0]
+    return message[0], epref, params, conn, ok and mandatory <= seen
+
+
 def acceptable(message: Any) -> bool:
     """True when :func:`firmware.uni.contents.findings` has nothing to say about ``message`` (every
     element recognised, usable and allowed in this message type; every mandatory one present)."""
@@ -201,5 +242,6 @@ def acceptable(message: Any) -> bool:
     return not findings(message)
 
 
-__all__ = ["acceptable", "call_reference", "called_address", "called_number", "cause", "connection", "element",
-           "elements", "endpoint_reference", "event_parameters", "field", "is_fast", "message_type", "multipoint"]
+__all__ = ["acceptable", "call_reference", "called_address", "called_number", "cause", "connection", "digest",
+           "element", "elements", "endpoint_reference", "event_parameters", "field", "is_fast", "message_type",
+           "multipoint"]

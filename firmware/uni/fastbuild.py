@@ -15,6 +15,7 @@ field).
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Iterable
 
 from firmware.uni import fastie
@@ -27,6 +28,12 @@ from firmware.uni.errors import UniEncodeError
 from firmware.uni.fastcodec import FastIE, FastMessage, decode_ie, make_ie
 
 _new = tuple.__new__
+# The enums' members as plain attributes: reading a member off its enum class costs ~0.2 us in Python 3.11
+# (EnumType's member descriptor), and every builder reads a few. The same member objects.
+_MT = SimpleNamespace(**MessageType.__members__)
+_IE = SimpleNamespace(**IEId.__members__)
+_ITU_T = CodingStandard.ITU_T
+_EndpointReference = fastie.EndpointReference
 
 # -- value checks (as firmware.uni.builders) ----------------------------------------------------------------
 
@@ -104,28 +111,43 @@ def _as(identifier: int, value, make) -> FastIE | None:
 def cause(value: int = CauseValue.NORMAL_CALL_CLEARING, location: int = CauseLocation.USER,
           diagnostics: bytes = b"", *, coding: int = CodingStandard.ITU_T, flag: int = 0, action: int = 0) -> FastIE:
     """Cause (Q.2931 4.5.15): cause value (Q.2610), location, diagnostics octets."""
+    if value.__class__ is int and location.__class__ is int and not (diagnostics or flag or action) \
+            and coding == _ITU_T:
+        known = _CAUSES.get((value, location))   # (a FastIE is immutable: one per value and location)
+        if known is not None:
+            return known
+        made = _CAUSES[(value, location)] = _cause_element(value, location, b"", coding, 0, 0)
+        return made
+    return _cause_element(value, location, diagnostics, coding, flag, action)
+
+
+def _cause_element(value, location, diagnostics, coding, flag, action) -> FastIE:
     record = _new(fastie.Cause, (_uint("cause_value", value, 7), _uint("location", location, 4),
                                  _octets("diagnostics", diagnostics, 28), 0))
-    return _element(IEId.CAUSE, record, flag, action, None if coding == CodingStandard.ITU_T else coding)
+    return _element(_IE.CAUSE, record, flag, action, None if coding == _ITU_T else coding)
+
+
+#: Causes made with plain int values and no diagnostics, by (value, location): at most 128 x 16 of them.
+_CAUSES: dict[tuple[int, int], FastIE] = {}
 
 
 def call_state(state: int = CallState.NULL) -> FastIE:
-    return make_ie(IEId.CALL_STATE, _new(fastie.CallState, (_uint("call_state", state, 6), 0)))
+    return make_ie(_IE.CALL_STATE, _new(fastie.CallState, (_uint("call_state", state, 6), 0)))
 
 
 def endpoint_reference(value: int, flag: int = 0) -> FastIE:
     """Endpoint reference (Q.2971): 15-bit value; flag 1 in messages sent to the allocating side."""
-    return FastIE((0x54, 0x80, None, _new(fastie.EndpointReference,
-                                          (_uint("endpoint_ref", value, 15), _uint("endpoint_flag", flag, 1), 0)),
-                   None))
+    if not (value.__class__ is int and 0 <= value <= 0x7FFF and flag.__class__ is int and 0 <= flag <= 1):
+        value, flag = _uint("endpoint_ref", value, 15), _uint("endpoint_flag", flag, 1)
+    return FastIE((0x54, 0x80, None, _new(_EndpointReference, (value, flag, 0)), None))
 
 
 def endpoint_state(state: int) -> FastIE:
-    return make_ie(IEId.ENDPOINT_STATE, _new(fastie.EndpointState, (_uint("party_state", state, 6), 0)))
+    return make_ie(_IE.ENDPOINT_STATE, _new(fastie.EndpointState, (_uint("party_state", state, 6), 0)))
 
 
 def aal_parameters(aal_type: int, subfields: Iterable[tuple[int, int | None]] = (), tail: bytes = b"") -> FastIE:
-    return make_ie(IEId.AAL_PARAMETERS, _new(fastie.AALParameters, (
+    return make_ie(_IE.AAL_PARAMETERS, _new(fastie.AALParameters, (
         _uint("aal_type", aal_type, 8), tuple((int(k), v) for k, v in subfields), _octets("tail", tail))))
 
 
@@ -169,8 +191,8 @@ def traffic_descriptor(*, best_effort: bool = False, tagging_forward: bool = Fal
         subfields.append((int(TrafficSubfield.TRAFFIC_MANAGEMENT_OPTIONS),
                           (TAGGING_FORWARD if tagging_forward else 0) | (TAGGING_BACKWARD if tagging_backward else 0)))
     coding = _uint("coding", coding, 2)
-    return _element(IEId.ATM_TRAFFIC_DESCRIPTOR, _new(fastie.ATMTrafficDescriptor, (tuple(subfields), b"")),
-                    coding=None if coding == CodingStandard.ITU_T else coding)
+    return _element(_IE.ATM_TRAFFIC_DESCRIPTOR, _new(fastie.ATMTrafficDescriptor, (tuple(subfields), b"")),
+                    coding=None if coding == _ITU_T else coding)
 
 
 def best_effort(forward_pcr: int = 353_207, backward_pcr: int = 353_207) -> FastIE:
@@ -180,7 +202,7 @@ def best_effort(forward_pcr: int = 353_207, backward_pcr: int = 353_207) -> Fast
 
 def connection_identifier(vpci: int, vci: int, *, vp_associated: int = VPAssociatedSignalling.EXPLICIT_VPCI,
                           pref_excl: int = PreferredExclusive.EXCLUSIVE_VPCI_EXCLUSIVE_VCI) -> FastIE:
-    return make_ie(IEId.CONNECTION_IDENTIFIER, _new(fastie.ConnectionIdentifier, (
+    return make_ie(_IE.CONNECTION_IDENTIFIER, _new(fastie.ConnectionIdentifier, (
         _uint("vpci", vpci, 16), _uint("vci", vci, 16), _uint("vp_associated", vp_associated, 2),
         _uint("pref_excl", pref_excl, 3), 0)))
 
@@ -188,15 +210,15 @@ def connection_identifier(vpci: int, vci: int, *, vp_associated: int = VPAssocia
 def qos_parameter(forward: int = 0, backward: int = 0, *, coding: int = CodingStandard.ITU_T) -> FastIE:
     """QoS parameter: forward and backward QoS class (0 = unspecified, as for UBR)."""
     coding = _uint("coding", coding, 2)
-    return _element(IEId.QOS_PARAMETER, _new(fastie.QoSParameter, (_uint("qos_forward", forward, 8),
+    return _element(_IE.QOS_PARAMETER, _new(fastie.QoSParameter, (_uint("qos_forward", forward, 8),
                                                                    _uint("qos_backward", backward, 8))),
-                    coding=None if coding == CodingStandard.ITU_T else coding)
+                    coding=None if coding == _ITU_T else coding)
 
 
 def bearer_capability(bearer_class: int = BearerClass.BCOB_X, *, atc: int | None = None, clipping: bool = False,
                       point_to_multipoint: bool = False) -> FastIE:
     """Broadband bearer capability (Q.2931 4.5.7)."""
-    return make_ie(IEId.BROADBAND_BEARER_CAPABILITY, _new(fastie.BroadbandBearerCapability, (
+    return make_ie(_IE.BROADBAND_BEARER_CAPABILITY, _new(fastie.BroadbandBearerCapability, (
         _uint("bearer_class", bearer_class, 5), None if atc is None else _uint("atc", atc, 7), 1 if clipping else 0,
         int(UserPlaneConfiguration.POINT_TO_MULTIPOINT if point_to_multipoint
             else UserPlaneConfiguration.POINT_TO_POINT), 0, 0)))
@@ -237,29 +259,29 @@ def calling_party_number(address, *, number_type: int | None = None, plan: int |
         record = (number, numbering_plan, kind, _uint("presentation", presentation, 2), _uint("screening", screening or 0, 2), 0)
     else:
         record = (number, numbering_plan, kind, None, None, None)
-    return make_ie(IEId.CALLING_PARTY_NUMBER, _new(fastie.CallingPartyNumber, record))
+    return make_ie(_IE.CALLING_PARTY_NUMBER, _new(fastie.CallingPartyNumber, record))
 
 
 def repeat_indicator(indication: int = 2) -> FastIE:
-    return make_ie(IEId.BROADBAND_REPEAT_INDICATOR,
+    return make_ie(_IE.BROADBAND_REPEAT_INDICATOR,
                    _new(fastie.BroadbandRepeatIndicator, (_uint("repeat_indication", indication, 4), 0)))
 
 
 def sending_complete() -> FastIE:
-    return make_ie(IEId.BROADBAND_SENDING_COMPLETE, fastie.BroadbandSendingComplete())
+    return make_ie(_IE.BROADBAND_SENDING_COMPLETE, fastie.BroadbandSendingComplete())
 
 
 def notification_indicator(description: bytes) -> FastIE:
-    return make_ie(IEId.NOTIFICATION_INDICATOR, _new(fastie.NotificationIndicator, (_octets("description", description),)))
+    return make_ie(_IE.NOTIFICATION_INDICATOR, _new(fastie.NotificationIndicator, (_octets("description", description),)))
 
 
 def restart_indicator(restart_class: int = RestartClass.ALL_VCS) -> FastIE:
-    return make_ie(IEId.RESTART_INDICATOR,
+    return make_ie(_IE.RESTART_INDICATOR,
                    _new(fastie.RestartIndicator, (_uint("restart_class", restart_class, 3), 0)))
 
 
 def leaf_sequence_number(number: int) -> FastIE:
-    return make_ie(IEId.LEAF_SEQUENCE_NUMBER, _new(fastie.LeafSequenceNumber, (_uint("leaf_sequence", number, 32),)))
+    return make_ie(_IE.LEAF_SEQUENCE_NUMBER, _new(fastie.LeafSequenceNumber, (_uint("leaf_sequence", number, 32),)))
 
 
 # -- coercion of plain values (as firmware.uni.builders) ------------------------------------------------------
@@ -268,7 +290,7 @@ def leaf_sequence_number(number: int) -> FastIE:
 def _cause(value):
     if isinstance(value, tuple) and value.__class__ is not FastIE:
         return cause(*value)
-    return _as(IEId.CAUSE, value, cause)
+    return _as(_IE.CAUSE, value, cause)
 
 
 def _causes(value) -> list:
@@ -286,12 +308,14 @@ def _epref(value, flag):
         return None
     if value.__class__ is int:
         return endpoint_reference(value, flag)
-    return _as(IEId.ENDPOINT_REFERENCE, value, lambda v: endpoint_reference(v, flag))
+    return _as(_IE.ENDPOINT_REFERENCE, value, lambda v: endpoint_reference(v, flag))
 
 
 def _message(message_type: int, call_ref: int, flag: int, action, ies: list, extra_ies) -> FastMessage:
-    call_ref = _uint("call_ref", call_ref, 23)
-    flag = _uint("flag", flag, 1)
+    if not (call_ref.__class__ is int and 0 <= call_ref <= 0x7FFFFF):   # (_uint's test for the usual value)
+        call_ref = _uint("call_ref", call_ref, 23)
+    if not (flag == 0 or flag == 1) or flag.__class__ is not int:
+        flag = _uint("flag", flag, 1)
     instruction = 0x80 if action is None else 0x90 | _uint("action", int(action), 2)
     elements = [e if e.__class__ is FastIE else ie(e) for e in ies if e is not None]
     if extra_ies:
@@ -321,24 +345,24 @@ def Setup(call_ref: int, *, called, traffic=None, bearer=None, qos=None, aal=Non
     if len(blli_list) > 1 and repeat is None:
         repeat = repeat_indicator()
     ies = [aal, traffic if traffic is not None else _BEST_EFFORT, bearer, bhli, repeat, *blli_list,
-           _as(IEId.CALLED_PARTY_NUMBER, called, called_party_number), called_sub,
-           _as(IEId.CALLING_PARTY_NUMBER, calling, calling_party_number), calling_sub, connection_id, e2e_delay,
+           _as(_IE.CALLED_PARTY_NUMBER, called, called_party_number), called_sub,
+           _as(_IE.CALLING_PARTY_NUMBER, calling, calling_party_number), calling_sub, connection_id, e2e_delay,
            qos if qos is not None else _QOS, sending_complete_ie() if sending_complete else None,
            transit_network, notify, _epref(endpoint_ref, flag if endpoint_flag is None else endpoint_flag)]
-    return _message(MessageType.SETUP, call_ref, flag, action, ies, extra_ies)
+    return _message(_MT.SETUP, call_ref, flag, action, ies, extra_ies)
 
 
 
 def CallProceeding(call_ref: int, *, connection_id=None, notify=None, endpoint_ref=None, flag: int = 1,
                    endpoint_flag: int | None = None, action=None, extra_ies=()) -> FastMessage:
-    return _message(MessageType.CALL_PROCEEDING, call_ref, flag, action,
+    return _message(_MT.CALL_PROCEEDING, call_ref, flag, action,
                     [connection_id, notify, _epref(endpoint_ref, flag if endpoint_flag is None else endpoint_flag)],
                     extra_ies)
 
 
 def Alerting(call_ref: int, *, connection_id=None, notify=None, endpoint_ref=None, flag: int = 1,
              endpoint_flag: int | None = None, action=None, extra_ies=()) -> FastMessage:
-    return _message(MessageType.ALERTING, call_ref, flag, action,
+    return _message(_MT.ALERTING, call_ref, flag, action,
                     [connection_id, notify, _epref(endpoint_ref, flag if endpoint_flag is None else endpoint_flag)],
                     extra_ies)
 
@@ -346,44 +370,44 @@ def Alerting(call_ref: int, *, connection_id=None, notify=None, endpoint_ref=Non
 def Connect(call_ref: int, *, aal=None, blli=None, connection_id=None, e2e_delay=None, notify=None,
             endpoint_ref=None, flag: int = 1, endpoint_flag: int | None = None, action=None,
             extra_ies=()) -> FastMessage:
-    return _message(MessageType.CONNECT, call_ref, flag, action,
+    return _message(_MT.CONNECT, call_ref, flag, action,
                     [aal, blli, connection_id, e2e_delay, notify,
                      _epref(endpoint_ref, flag if endpoint_flag is None else endpoint_flag)], extra_ies)
 
 
 def ConnectAcknowledge(call_ref: int, *, notify=None, flag: int = 0, action=None, extra_ies=()) -> FastMessage:
-    return _message(MessageType.CONNECT_ACKNOWLEDGE, call_ref, flag, action, [notify], extra_ies)
+    return _message(_MT.CONNECT_ACKNOWLEDGE, call_ref, flag, action, [notify], extra_ies)
 
 
 def Release(call_ref: int, cause=CauseValue.NORMAL_CALL_CLEARING, *, notify=None, flag: int = 0, action=None,
             extra_ies=()) -> FastMessage:
-    return _message(MessageType.RELEASE, call_ref, flag, action, [*_causes(cause), notify], extra_ies)
+    return _message(_MT.RELEASE, call_ref, flag, action, [*_causes(cause), notify], extra_ies)
 
 
 def ReleaseComplete(call_ref: int, cause=None, *, flag: int = 0, action=None, extra_ies=()) -> FastMessage:
-    return _message(MessageType.RELEASE_COMPLETE, call_ref, flag, action, _causes(cause), extra_ies)
+    return _message(_MT.RELEASE_COMPLETE, call_ref, flag, action, _causes(cause), extra_ies)
 
 
 def Status(call_ref: int, state=CallState.ACTIVE, cause=CauseValue.RESPONSE_TO_STATUS_ENQUIRY, *,
            endpoint_ref=None, party_state=None, flag: int = 0, endpoint_flag: int | None = None, action=None,
            extra_ies=()) -> FastMessage:
-    state = _as(IEId.CALL_STATE, state, call_state)
-    ep_state = _as(IEId.ENDPOINT_STATE, party_state, endpoint_state)
-    return _message(MessageType.STATUS, call_ref, flag, action,
+    state = _as(_IE.CALL_STATE, state, call_state)
+    ep_state = _as(_IE.ENDPOINT_STATE, party_state, endpoint_state)
+    return _message(_MT.STATUS, call_ref, flag, action,
                     [state, _cause(cause), _epref(endpoint_ref, flag if endpoint_flag is None else endpoint_flag),
                      ep_state], extra_ies)
 
 
 def StatusEnquiry(call_ref: int, *, endpoint_ref=None, flag: int = 0, endpoint_flag: int | None = None,
                   action=None, extra_ies=()) -> FastMessage:
-    return _message(MessageType.STATUS_ENQUIRY, call_ref, flag, action,
+    return _message(_MT.STATUS_ENQUIRY, call_ref, flag, action,
                     [_epref(endpoint_ref, flag if endpoint_flag is None else endpoint_flag)], extra_ies)
 
 
 def Notify(call_ref: int, notification=b"\x80", *, endpoint_ref=None, flag: int = 0,
            endpoint_flag: int | None = None, action=None, extra_ies=()) -> FastMessage:
-    return _message(MessageType.NOTIFY, call_ref, flag, action,
-                    [_as(IEId.NOTIFICATION_INDICATOR, notification, notification_indicator),
+    return _message(_MT.NOTIFY, call_ref, flag, action,
+                    [_as(_IE.NOTIFICATION_INDICATOR, notification, notification_indicator),
                      _epref(endpoint_ref, flag if endpoint_flag is None else endpoint_flag)], extra_ies)
 
 
@@ -392,14 +416,14 @@ def Notify(call_ref: int, notification=b"\x80", *, endpoint_ref=None, flag: int 
 
 def Restart(restart_class: int = RestartClass.ALL_VCS, *, connection_id=None, call_ref: int = GLOBAL_CALL_REF,
             flag: int = 0, action=None, extra_ies=()) -> FastMessage:
-    return _message(MessageType.RESTART, call_ref, flag, action,
-                    [connection_id, _as(IEId.RESTART_INDICATOR, restart_class, restart_indicator)], extra_ies)
+    return _message(_MT.RESTART, call_ref, flag, action,
+                    [connection_id, _as(_IE.RESTART_INDICATOR, restart_class, restart_indicator)], extra_ies)
 
 
 def RestartAcknowledge(restart_class: int = RestartClass.ALL_VCS, *, connection_id=None,
                        call_ref: int = GLOBAL_CALL_REF, flag: int = 1, action=None, extra_ies=()) -> FastMessage:
-    return _message(MessageType.RESTART_ACKNOWLEDGE, call_ref, flag, action,
-                    [connection_id, _as(IEId.RESTART_INDICATOR, restart_class, restart_indicator)], extra_ies)
+    return _message(_MT.RESTART_ACKNOWLEDGE, call_ref, flag, action,
+                    [connection_id, _as(_IE.RESTART_INDICATOR, restart_class, restart_indicator)], extra_ies)
 
 
 # -- messages: Q.2971 9 ----------------------------------------------------------------------------------------
@@ -410,43 +434,43 @@ def AddParty(call_ref: int, endpoint_ref, called, *, aal=None, bhli=None, blli=N
              transit_network=None, leaf_sequence=None, flag: int = 0, endpoint_flag: int | None = None,
              action=None, extra_ies=()) -> FastMessage:
     """ADD PARTY (as :func:`firmware.uni.builders.AddParty`)."""
-    ies = [aal, bhli, blli, _as(IEId.CALLED_PARTY_NUMBER, called, called_party_number), called_sub,
-           _as(IEId.CALLING_PARTY_NUMBER, calling, calling_party_number), calling_sub, e2e_delay, notify,
+    ies = [aal, bhli, blli, _as(_IE.CALLED_PARTY_NUMBER, called, called_party_number), called_sub,
+           _as(_IE.CALLING_PARTY_NUMBER, calling, calling_party_number), calling_sub, e2e_delay, notify,
            sending_complete_ie() if sending_complete else None, transit_network,
            _epref(endpoint_ref, flag if endpoint_flag is None else endpoint_flag),
-           _as(IEId.LEAF_SEQUENCE_NUMBER, leaf_sequence, leaf_sequence_number)]
-    return _message(MessageType.ADD_PARTY, call_ref, flag, action, ies, extra_ies)
+           _as(_IE.LEAF_SEQUENCE_NUMBER, leaf_sequence, leaf_sequence_number)]
+    return _message(_MT.ADD_PARTY, call_ref, flag, action, ies, extra_ies)
 
 
 def AddPartyAcknowledge(call_ref: int, endpoint_ref, *, aal=None, blli=None, e2e_delay=None, notify=None,
                         flag: int = 1, endpoint_flag: int | None = None, action=None, extra_ies=()) -> FastMessage:
-    return _message(MessageType.ADD_PARTY_ACKNOWLEDGE, call_ref, flag, action,
+    return _message(_MT.ADD_PARTY_ACKNOWLEDGE, call_ref, flag, action,
                     [_epref(endpoint_ref, flag if endpoint_flag is None else endpoint_flag), aal, blli, e2e_delay,
                      notify], extra_ies)
 
 
 def AddPartyReject(call_ref: int, endpoint_ref, *, cause, flag: int = 1, endpoint_flag: int | None = None,
                    action=None, extra_ies=()) -> FastMessage:
-    return _message(MessageType.ADD_PARTY_REJECT, call_ref, flag, action,
+    return _message(_MT.ADD_PARTY_REJECT, call_ref, flag, action,
                     [_cause(cause), _epref(endpoint_ref, flag if endpoint_flag is None else endpoint_flag)], extra_ies)
 
 
 def PartyAlerting(call_ref: int, endpoint_ref, *, notify=None, flag: int = 1, endpoint_flag: int | None = None,
                   action=None, extra_ies=()) -> FastMessage:
-    return _message(MessageType.PARTY_ALERTING, call_ref, flag, action,
+    return _message(_MT.PARTY_ALERTING, call_ref, flag, action,
                     [_epref(endpoint_ref, flag if endpoint_flag is None else endpoint_flag), notify], extra_ies)
 
 
 def DropParty(call_ref: int, endpoint_ref, cause=CauseValue.NORMAL_CALL_CLEARING, *, notify=None, flag: int = 0,
               endpoint_flag: int | None = None, action=None, extra_ies=()) -> FastMessage:
-    return _message(MessageType.DROP_PARTY, call_ref, flag, action,
+    return _message(_MT.DROP_PARTY, call_ref, flag, action,
                     [_cause(cause), _epref(endpoint_ref, flag if endpoint_flag is None else endpoint_flag), notify],
                     extra_ies)
 
 
 def DropPartyAcknowledge(call_ref: int, endpoint_ref, cause=None, *, flag: int = 0,
                          endpoint_flag: int | None = None, action=None, extra_ies=()) -> FastMessage:
-    return _message(MessageType.DROP_PARTY_ACKNOWLEDGE, call_ref, flag, action,
+    return _message(_MT.DROP_PARTY_ACKNOWLEDGE, call_ref, flag, action,
                     [_epref(endpoint_ref, flag if endpoint_flag is None else endpoint_flag), _cause(cause)], extra_ies)
 
 

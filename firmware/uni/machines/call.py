@@ -49,6 +49,7 @@ from firmware.uni.machines.table import (
     Signal,
     Step,
     Table,
+    check_params,
 )
 from firmware.uni.machines.timers import DEFAULT_TIMERS, Timers
 
@@ -63,6 +64,17 @@ _NAMED_BY_FIRST_PARTY = frozenset((ev.SETUP, ev.CALL_PROCEEDING, ev.ALERTING, ev
 _LIVE = frozenset(party.LIVE)
 _ALIASES = ev.ALIASES
 _AAL = frozenset(ev.AAL_PRIMITIVES)
+_PARTY_TIMERS = frozenset(ev.PARTY_TIMERS)
+_SETUPS = frozenset((ev.SETUP, ev.SETUP_REQUEST))
+_INTERNAL, _PRIMITIVE = EventKind.INTERNAL, EventKind.PRIMITIVE
+_object_new = object.__new__
+
+
+@functools.lru_cache(maxsize=16)
+def _kinds(call_table: Table, party_table: Table) -> dict[str, EventKind]:
+    """Kind of every event a call with these tables takes: the call table's, else the party table's
+    (``Call.kind`` as one lookup)."""
+    return {**party_table.events, **call_table.events}
 
 
 @functools.lru_cache(maxsize=16)
@@ -79,6 +91,10 @@ def tables(side: Side, timers: Timers = DEFAULT_TIMERS) -> tuple[Table, Table]:
     return call_table, party_table
 
 
+#: (call table, party table, kinds) of each side with the default timers
+_DEFAULT_TABLES = {side: (*tables(side), _kinds(*tables(side))) for side in Side}
+
+
 @dataclass(frozen=True)
 class CallStep:
     """What one event did to the call and its parties."""
@@ -92,7 +108,10 @@ class CallStep:
     @property
     def answered(self) -> bool:
         """True when the event was an unexpected message that got the standard answer."""
-        return any(s.answered for s in self.steps)
+        for s in self.steps:
+            if s.answered:
+                return True
+        return False
 
     def sends(self) -> list[Send]:
         return [a for a in self.actions if isinstance(a, Send)]
@@ -112,8 +131,12 @@ class Call:
         if not isinstance(cref, int) or isinstance(cref, bool) or not 0 <= cref <= MAX_CREF:
             raise ParameterError("cref", cref, f"a call reference value in 0..{MAX_CREF}")
         self.cref = cref
-        self.side = Side(side)
-        self.call_table, self.party_table = tables(self.side, timers)
+        self.side = side if side.__class__ is Side else Side(side)
+        if timers is DEFAULT_TIMERS:   # (the tables' cache without hashing the timers)
+            self.call_table, self.party_table, self._kinds = _DEFAULT_TABLES[self.side]
+        else:
+            self.call_table, self.party_table = tables(self.side, timers)
+            self._kinds = _kinds(self.call_table, self.party_table)
         self.machine = Machine(self.call_table)
         self.parties: dict[int, Machine] = {}
         self.first_epref: int | None = None
@@ -163,7 +186,7 @@ class Call:
                                        cause=47, reason="no endpoint reference value free")
 
     def kind(self, event: str) -> EventKind | None:
-        return self.call_table.kind(event) or self.party_table.kind(event)
+        return self._kinds.get(event)
 
     def allowed_primitives(self) -> list[tuple[str, int | None]]:
         """The local primitives the call and its parties accept now, as (primitive, endpoint reference)
@@ -185,17 +208,25 @@ class Call:
     # ---- the event
     def handle(self, event: str, /, *, epref: int | None = None, **params: Any) -> CallStep:
         """Apply ``event`` (a message, a primitive or a timer expiry) to the call and its parties."""
+        return self.handle_params(event, epref, params, checked=False)
+
+    def handle_params(self, event: str, epref: int | None, params: dict[str, Any], *,
+                      checked: bool) -> CallStep:
+        """:meth:`handle` with the parameters as a dict, which becomes the call's. ``checked``: the caller
+        vouches that every parameter is within its range (``table.check_params``), as the values decoded
+        from a message are (the decoder has checked each field's width: cause 7 bits, call and endpoint
+        state 6 bits, endpoint reference value 15 bits), so they are not checked again."""
         event = _ALIASES.get(event, event)
-        kind = self.call_table.events.get(event) or self.party_table.events.get(event)
+        kind = self._kinds.get(event)
         if kind is None:
             raise UnknownEventError(self.call_table.name, self.state, event)
-        if kind is EventKind.INTERNAL:
+        if kind is _INTERNAL:
             raise UNIProtocolError(self.call_table.name, self.state, event, reason="internal signal, not for callers")
         if epref is not None:
             params["epref"] = epref
         saved = (self.multipoint, self._next_epref)
         try:
-            run = self._run(event, epref, params)
+            run = self._run(event, epref, params, checked)
         except UNIError:
             # nothing has moved in the machines; undo the bookkeeping done on the way
             self.multipoint, self._next_epref = saved
@@ -209,34 +240,47 @@ class Call:
                     counters.causes[a.cause] += 1
             elif cls is Discard:
                 counters.discards[a.reason] += 1
-        step = object.__new__(CallStep)   # the frozen dataclass, made without its per-field setattr
-        step.__dict__.update(event=event, epref=params.get("epref"), steps=tuple(run.steps), actions=actions,
-                             state=self.machine._state)
+        step = _object_new(CallStep)   # the frozen dataclass, its fields set in its __dict__ directly
+        d = step.__dict__
+        d["event"] = event
+        d["epref"] = params.get("epref")
+        d["steps"] = tuple(run.steps)
+        d["actions"] = actions
+        d["state"] = self.machine._state
         return step
 
-    def _run(self, event: str, epref: int | None, params: dict[str, Any]) -> _Run:
+    def _run(self, event: str, epref: int | None, params: dict[str, Any], checked: bool) -> _Run:
+        # The event's parameters are checked (check_params) just before the first machine takes them, as
+        # Machine.handle would; the machines then run them with Machine.step, unchecked and uncopied.
         run = _Run(self, event, params)
-        if event in ev.PARTY_TIMERS:
+        if event in _PARTY_TIMERS:
             target = self.parties.get(epref) if epref is not None else None
             if target is None:
                 raise UNIProtocolError(self.party_table.name, self.party_table.initial, event,
                                        reason=f"no party with endpoint reference {epref}")
+            if not checked:
+                check_params(params)
             run.party_event(epref, event, params)
         elif event in _PARTY_EVENTS:
             run.party_primitive_checks()
             if self.multipoint is not True and not self.released:
                 step = self.machine.reject(event, _reason="not a point-to-multipoint call", **params)
             else:
-                step = self.machine.handle(event, **params)
+                if not checked:
+                    check_params(params)
+                step = self.machine.step(event, params)
             run.call_step(step)
         else:
-            if self.released and event in (ev.SETUP, ev.SETUP_REQUEST):
+            if event in _SETUPS and self.released:
                 if self.multipoint is None:
                     self.multipoint = bool(params.get("multipoint", epref is not None))
                 if self.multipoint and params.get("epref") is None:
                     params["epref"] = 0       # the first party's endpoint reference by default
-            run.call_step(self.machine.handle(event, **params))
-        run.last_party_rule()
+            if params and not checked:
+                check_params(params)
+            run.call_step(self.machine.step(event, params))
+        if run.live_delta < 0:
+            run.last_party_rule()
         return run
 
     def __repr__(self) -> str:
@@ -245,6 +289,8 @@ class Call:
 
 class _Run:
     """The work of one ``Call.handle``: collects steps and actions, routes Forward and Signal."""
+
+    __slots__ = ("call", "event", "params", "steps", "out", "live_delta", "party_ran", "party_sends")
 
     def __init__(self, call: Call, event: str, params: dict[str, Any]) -> None:
         self.call = call
@@ -258,7 +304,7 @@ class _Run:
 
     def party_primitive_checks(self) -> None:
         c, e = self.call, self.event
-        if c.kind(e) is not EventKind.PRIMITIVE or self.params.get("epref") is not None:
+        if c._kinds.get(e) is not _PRIMITIVE or self.params.get("epref") is not None:
             return
         if e == ev.ADD_PARTY_REQUEST:
             self.params["epref"] = c.allocate_epref()
@@ -296,7 +342,7 @@ class _Run:
         fresh = p is None
         if fresh:
             p = Machine(c.party_table, instance=epref)
-        step = p.handle(event, **params)
+        step = p.step(event, params)     # params checked by Call._run
         if fresh and p.state != c.party_table.initial:
             c.parties[epref] = p
         self.record_party(p, step)
@@ -310,7 +356,7 @@ class _Run:
             p = Machine(c.party_table, instance=epref)
             c.parties[epref] = p
             c.first_epref = epref
-            self.record_party(p, p.handle(action.event))
+            self.record_party(p, p.step(action.event, {}))
         elif action.to == TO_NAMED_PARTY:
             epref = self.params.get("epref")
             if epref not in c.parties:
@@ -319,14 +365,14 @@ class _Run:
             if p is None:
                 return          # a point-to-point call, or the first party is gone already
             if p.accepts(action.event):
-                self.record_party(p, p.handle(action.event))
+                self.record_party(p, p.step(action.event, {}))
             else:
                 self.out.append(Discard(f"{action.event} not applicable in party state {p.state}"))
         elif action.to == TO_ALL_PARTIES:
             for epref in sorted(c.parties):
                 p = c.parties[epref]
                 if p.accepts(action.event):
-                    self.record_party(p, p.handle(action.event))
+                    self.record_party(p, p.step(action.event, {}))
         else:
             raise UNIProtocolError(c.call_table.name, c.state, action.event,
                                    reason=f"unknown signal target {action.to}")
@@ -376,6 +422,8 @@ class _Run:
         return replace(action, ies=tuple(ies.items()))
 
     def last_party_rule(self) -> None:
+        # (Call._run calls this only when the event lost live parties, live_delta < 0: with no loss, a
+        # call that had live parties still has some, and the rule below cannot fire.)
         c = self.call
         if not (self.party_ran and c.multipoint):
             return

@@ -127,6 +127,10 @@ def test_accessors_read_the_same_values_from_either_codec(spec) -> None:
     assert access.acceptable(quick) == access.acceptable(slow) == (not findings(slow)) == (not findings(quick))
     built = fast_message(spec)
     assert access.acceptable(built) == (not findings(built))
+    # digest: the three readings of a received message in one walk, for either codec, built or decoded
+    for message in (quick, slow, built):
+        assert access.digest(message) == (*access.event_parameters(message), access.connection(message),
+                                          access.acceptable(message))
 
 
 def test_codecs_by_name() -> None:

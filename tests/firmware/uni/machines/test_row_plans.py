@@ -61,3 +61,48 @@ def test_a_step_made_fast_is_a_step() -> None:
     assert [type(a).__name__ for a in step.actions] == [type(a).__name__ for a in
                                                         party.USER_PARTY.lookup("P0", "add-party.request").actions]
     assert all(getattr(a, "instance", 3) == 3 for a in step.actions)
+
+
+def _machine(table: T.Table, state: str, instance: int | None) -> T.Machine:
+    """A machine in ``state`` with every timer of its table running once expired (so that a start, a
+    restart with retry and a stop each leave a different trace)."""
+    m = T.Machine(table, state=state, instance=instance)
+    for name, kind in table.events.items():
+        if kind is T.EventKind.TIMER:
+            m.running[name] = 1.5
+            m._expiries[name] = 1
+    return m
+
+
+def _trace(m: T.Machine) -> tuple:
+    return (m.state, dict(m.running), dict(m._expiries), dict(m.sent), dict(m.cause_counts), dict(m.discards),
+            {k: dict(v) for k, v in m.received.items()})
+
+
+@pytest.mark.parametrize("table", TABLES, ids=lambda t: t.name)
+@pytest.mark.parametrize("instance", [None, 7])
+@pytest.mark.parametrize("params", [{}, {"cause": 21, "epref": 7, "call_state": 10, "endpoint_state": 1}],
+                         ids=["no parameters", "parameters"])
+def test_the_compiled_rows_step_as_the_general_path(table: T.Table, instance: int | None, params: dict) -> None:
+    """Machine.step (the rows compiled in Table._fast) and Machine.general_step (the definition) give equal
+    steps, with actions of the same classes, and leave the machine in the same state with the same timers,
+    expiry counts, messages kept for retransmission, counters and parameters kept, for every compiled row."""
+    assert table._fast, "no compiled row"
+    for (state, event), (next_state, ops, clause, _, _) in table._fast.items():
+        fast, general = _machine(table, state, instance), _machine(table, state, instance)
+        got, want = fast.step(event, dict(params)), general.general_step(event, dict(params))
+        assert got == want and [type(a) for a in got.actions] == [type(a) for a in want.actions], (state, event)
+        assert _trace(fast) == _trace(general), (state, event)
+        assert got.after == next_state and got.clause == clause and len(ops) == len(got.actions)
+
+
+def test_the_cause_of_an_event_reaches_the_compiled_send_and_indicate() -> None:
+    """The inlined FromEvent cause: the event's cause when it has one, the row's default otherwise."""
+    m = T.Machine(party.USER_PARTY, state="P10", instance=4)
+    sent = m.step("drop-party.request", {"epref": 4, "cause": 31}).actions[0]
+    assert (sent.message, sent.cause, sent.instance) == ("DROP_PARTY", 31, 4) and m.sent["DROP_PARTY"] is sent
+    m = T.Machine(party.USER_PARTY, state="P10", instance=4)
+    assert m.step("drop-party.request", {"epref": 4}).actions[0].cause == 16
+    m = T.Machine(party.USER_PARTY, state="P11", instance=4)
+    told = m.step("DROP_PARTY_ACK", {"epref": 4, "cause": 41}).actions[-1]
+    assert (told.primitive, told.cause, told.instance) == ("drop-party-ack.indication", 41, 4)
