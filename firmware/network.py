@@ -50,13 +50,14 @@ class Network:
     """A switch of ``ports`` ports with stations on them. ``timers``: the Q.2931/Q.2971 timers of every
     UNI (switch and stations); ``sscop``: SSCOP's parameters everywhere; ``codec``: "fast" or "scapy" for
     every message; ``architecture`` and ``buffer_cells``: the fabric's; ``link_delay_slots``,
-    ``link_impairments``: every line's; ``seed``: of the lines' random draws."""
+    ``link_impairments``: every line's; ``seed``: of the lines' random draws; ``traffic_entries``: fabric
+    VC and leaf entries kept from the control plane for a traffic program (SwitchNode.traffic_entries)."""
 
     def __init__(self, ports: int = 16, *, line_rate: str = "OC-3c", architecture: str = "oq",
                  buffer_cells: int = 4096, codec: str = "fast", timers: Timers = DEFAULT_TIMERS,
                  sscop: SSCOPParams | None = None, link_delay_slots: int = 0,
                  link_impairments: Impairments | None = None, config: SwitchConfig | None = None, seed: int = 1,
-                 clock: Clock | None = None) -> None:
+                 clock: Clock | None = None, traffic_entries: int = 0) -> None:
         self.clock = clock if clock is not None else Clock(line_rate)
         self.config = config if config is not None else SwitchConfig.uniform(ports, rate=line_rate, timers=timers)
         self.timers = timers
@@ -67,7 +68,7 @@ class Network:
                               vcs=max(256, 4 * n), leaves=max(512, 8 * n))
         self.node = SwitchNode(self.clock, self.config, fabric_config=fabric, codec=codec,
                                link_delay_slots=link_delay_slots, link_impairments=link_impairments, seed=seed,
-                               sscop=sscop)
+                               sscop=sscop, traffic_entries=traffic_entries)
         self.roots: dict[int, RootStation] = {}
         self.leaves: dict[int, LeafStation] = {}
         self.devices: dict[int, Any] = {}

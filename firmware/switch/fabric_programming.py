@@ -18,7 +18,9 @@ between control-plane events, so each sequence is atomic to it) never sees a hal
 
 Entries 0..2N-1 of both tables are the fabric's reserved entries (signalling VPI 0/VCI 5 of every port
 to the control port, and the control port's routing-tag entries, see hw/fabric/tables.py); this module
-uses entries 2N and up, and checks at start that they are all free.
+uses the entries from its first entry up, 2N unless told otherwise (``first_entry``, or
+:meth:`FabricProgrammer.start_at` before anything is programmed: a switch node leaves the entries from
+2N to a traffic program loaded with Fabric.load_traffic), and checks at start that they are all free.
 
 A leaf entry must not be reused while copies for it may still be queued in the fabric (the register
 map's note on the leaf window): freed entries go to the back of a FIFO free list, so an entry is reused
@@ -74,18 +76,12 @@ class FabricProgrammer:
         self.ports = int(regs.get("CONFIG", "PORTS"))
         self.control_port = self.ports
         self.nil = regs.map.window("VC").register("HEAD").field("LEAF").reset
-        self.first_entry = 2 * self.ports if first_entry is None else int(first_entry)
         self.vc_capacity = regs.map.window("VC").count
         self.leaf_capacity = regs.map.window("LEAF").count
-        if not 0 <= self.first_entry < min(self.vc_capacity, self.leaf_capacity):
-            raise FabricProgrammingError(f"first entry {self.first_entry} outside the tables "
-                                         f"({self.vc_capacity} VCs, {self.leaf_capacity} leaves)")
-        busy_vcs, busy_leaves = self.valid_entries()
-        if busy_vcs or busy_leaves:
-            raise FabricProgrammingError(f"entries from {self.first_entry} on are in use before the control plane "
-                                         f"started (VCs {busy_vcs[:8]}, leaves {busy_leaves[:8]}): reset the fabric")
-        self._free_vcs: deque[int] = deque(range(self.first_entry, self.vc_capacity))
-        self._free_leaves: deque[int] = deque(range(self.first_entry, self.leaf_capacity))
+        self.first_entry = 2 * self.ports
+        self._free_vcs: deque[int] = deque()
+        self._free_leaves: deque[int] = deque()
+        self._take_from(2 * self.ports if first_entry is None else first_entry)
         self.vcs: dict[int, VcEntry] = {}
         self._layouts: dict[str, tuple[int, int, dict[str, tuple[int, int]]]] = {}
         self._lists: dict[int, list[int]] = {}   # shadow: each VC's leaf list, head first
@@ -96,6 +92,40 @@ class FabricProgrammer:
         self.leaves_removed = 0
         #: copies each removed branch delivered, by (VC entry's input port, VPI, VCI, output port)
         self.delivered: Counter[tuple[int, int, int, int]] = Counter()
+
+    def _take_from(self, first_entry: int) -> None:
+        """Own the entries from ``first_entry`` on (2N or more: below are the fabric's reserved entries),
+        all of which must be free."""
+        if isinstance(first_entry, bool) or not isinstance(first_entry, (int, np.integer)):
+            raise FabricProgrammingError(f"first entry {first_entry!r}: expected an int")
+        first = int(first_entry)
+        if not 2 * self.ports <= first < min(self.vc_capacity, self.leaf_capacity):
+            raise FabricProgrammingError(f"first entry {first} outside {2 * self.ports}.."
+                                         f"{min(self.vc_capacity, self.leaf_capacity) - 1} (entries below "
+                                         f"{2 * self.ports} are the fabric's reserved ones; {self.vc_capacity} VCs, "
+                                         f"{self.leaf_capacity} leaves)")
+        self.first_entry = first
+        busy_vcs, busy_leaves = self.valid_entries()
+        if busy_vcs or busy_leaves:
+            raise FabricProgrammingError(f"entries from {self.first_entry} on are in use before the control plane "
+                                         f"started (VCs {busy_vcs[:8]}, leaves {busy_leaves[:8]}): reset the fabric")
+        self._free_vcs = deque(range(first, self.vc_capacity))
+        self._free_leaves = deque(range(first, self.leaf_capacity))
+
+    def start_at(self, first_entry: int) -> None:
+        """Leave the entries below ``first_entry`` (from 2N) to another user of the tables (a traffic
+        program, Fabric.load_traffic) and own those from there on. Only before anything is programmed:
+        the programmer then has no entry to give back, and the new ones must all be free (the same
+        checks as the constructor's ``first_entry``)."""
+        if self.vcs or self.vcs_installed or self.leaves_added:
+            raise FabricProgrammingError(f"first entry moved to {first_entry} after the control plane programmed "
+                                         f"{self.vcs_installed} VCs and {self.leaves_added} leaves")
+        old = self.first_entry, self._free_vcs, self._free_leaves
+        try:
+            self._take_from(first_entry)
+        except FabricProgrammingError:
+            self.first_entry, self._free_vcs, self._free_leaves = old   # as it was
+            raise
 
     # ---- register access (every write goes through here, so a refused value names the register)
     def _set(self, name: str, index: int, **fields: int) -> None:
@@ -172,10 +202,10 @@ class FabricProgrammer:
             self._set("LEAF.PORT", leaf, PORT=port)
             self._set("LEAF.HDR", leaf, VPI=vpi, VCI=vci)
             self._set("LEAF.NEXT", leaf, LEAF=head)
-            self._set("LEAF.CTRL", leaf, VALID=1, KEEP_HEADER=0)
+            self._set("LEAF.CTRL", leaf, VALID=1, KEEP_HEADER=0, ACCOUNT_ONLY=0)
             self._set("VC.HEAD", vc, LEAF=leaf)          # the one write that makes the branch live
         except FabricProgrammingError:
-            self._set("LEAF.CTRL", leaf, VALID=0, KEEP_HEADER=0)
+            self._set("LEAF.CTRL", leaf, VALID=0, KEEP_HEADER=0, ACCOUNT_ONLY=0)
             self._set("LEAF.NEXT", leaf, LEAF=self.nil)
             self._free_leaves.appendleft(leaf)
             raise
@@ -274,7 +304,7 @@ class FabricProgrammer:
         else:
             self._set("LEAF.NEXT", chain[at - 1], LEAF=nxt)
         del chain[at]
-        self._set("LEAF.CTRL", leaf, VALID=0, KEEP_HEADER=0)
+        self._set("LEAF.CTRL", leaf, VALID=0, KEEP_HEADER=0, ACCOUNT_ONLY=0)
         self._set("LEAF.NEXT", leaf, LEAF=self.nil)
 
     def _retire_leaf(self, leaf: int, entry: VcEntry, port: int) -> None:

@@ -13,7 +13,10 @@ the control port, and the control plane.
   VPI 0/VCI 5 go through the fabric: the fabric routes VPI 0/VCI 5 of every port to the control port,
   and the CPU sends out of port i with ``ControlPort.send(cells, port=i)``;
 * the :class:`~firmware.switch.control_plane.ControlPlane` on those endpoints
-  (:class:`~firmware.switch.channel.SaalChannel` each).
+  (:class:`~firmware.switch.channel.SaalChannel` each). It programs the fabric's VC and leaf entries
+  from its first entry on; ``traffic_entries`` (or :meth:`SwitchNode.reserve_traffic_entries` before
+  any call) keeps entries 2N.. below it for a traffic program (``fabric.load_traffic(program,
+  first_entry=node.traffic_entries.start)``), so the two never share an entry.
 
 Time (the co-simulation loop, :meth:`SwitchNode.run_until`). One clock; the fabric, the links and the
 devices all count its slots. The loop keeps three rules, and with them no cell is early or late and no
@@ -117,12 +120,13 @@ class SwitchNode:
     fabric's (default: as many ports, enough VC and leaf entries). ``line_rate``: every port's rate
     (default: the configuration's; the clock counts this rate's slots). ``codec``: "fast" or "scapy",
     for every network-side UNI. ``link_delay_slots``, ``link_impairments``, ``emit_idle``, ``seed``:
-    the lines. ``sscop``: the network side's SSCOP parameters (default Q.2130's)."""
+    the lines. ``sscop``: the network side's SSCOP parameters (default Q.2130's). ``traffic_entries``:
+    fabric VC and leaf entries, from 2N, that the control plane leaves to a traffic program."""
 
     def __init__(self, clock: Clock, config: SwitchConfig, *, fabric_config: FabricConfig | None = None,
                  line_rate: Any = None, codec: str = "fast", link_delay_slots: int = 0,
                  link_impairments: Impairments | None = None, emit_idle: bool = False, seed: int = 0,
-                 sscop: SSCOPParams | None = None, name: str = "switch") -> None:
+                 sscop: SSCOPParams | None = None, name: str = "switch", traffic_entries: int = 0) -> None:
         if not isinstance(clock, Clock) or clock.rate is None:
             raise FieldError("clock", clock, "a hw.clock.Clock with a line rate")
         n = config.port_count
@@ -154,6 +158,8 @@ class SwitchNode:
         self.sar = [CpuSar(self, i, s) for i, s in enumerate(self.saal)]
         self.channels = [SaalChannel(s, name=f"{name}:{i}") for i, s in enumerate(self.saal)]
         self.control_plane = ControlPlane(config, clock, self.fabric.regs, self.channels, name=name)
+        if traffic_entries:
+            self.reserve_traffic_entries(traffic_entries)
         self._control = self.fabric.config.control
         self._injected = 0  # cells given to the fabric (line inputs and the control port)
         self.advances = 0   # fabric.advance calls
@@ -186,6 +192,23 @@ class SwitchNode:
         self._devices[index] = device
         self._wake[index] = getattr(device, "wake_rx", None)
         self.fabric.port(index).wants_every_cell = True
+
+    # ---- the fabric's tables
+    @property
+    def traffic_entries(self) -> range:
+        """The fabric's VC and leaf entries kept from the control plane for a traffic program: from 2N
+        (after the fabric's reserved entries) up to the control plane's first entry."""
+        return range(2 * self.fabric.config.ports, self.control_plane.fabric.first_entry)
+
+    def reserve_traffic_entries(self, count: int) -> range:
+        """Keep ``count`` fabric entries from 2N for a traffic program: the control plane's programmer
+        starts after them (FabricProgrammer.start_at). Before the control plane programs anything (a
+        later call raises FabricProgrammingError); ``count`` is checked (FieldError). Returns
+        :attr:`traffic_entries`."""
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise FieldError("traffic_entries", count, "an int >= 0")
+        self.control_plane.fabric.start_at(2 * self.fabric.config.ports + count)
+        return self.traffic_entries
 
     def device(self, index: int) -> Any:
         return self._devices[index]

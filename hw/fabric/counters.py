@@ -50,7 +50,11 @@ PORT_RX_COPIES = 1  # copies offered by those cells (fanout, or 1 when unroutabl
 PORT_GEN_BLOCKED = 2  # generated cells not sent because an injected cell held the input line that slot
 PORT_DROP_IN = 3  # + cause: copies of cells that arrived on this input, dropped
 PORT_DROP_OUT = PORT_DROP_IN + N_DROP  # + cause: copies destined to this output, dropped
-PORT_COLUMNS = PORT_DROP_OUT + N_DROP
+# copies delivered on this output (so counted in TX_CELLS too) through a leaf with LEAF_ACCOUNT_ONLY
+# while the port's consumer flags were set: neither captured nor stopping the kernel (egress.py). Written
+# by the switch thread (egress.deliver_copy), like the ingress counters of this array.
+PORT_TX_UNCAPTURED = PORT_DROP_OUT + N_DROP
+PORT_COLUMNS = PORT_TX_UNCAPTURED + 1
 
 # -- per port, delivery: port_tx[port, column] --------------------------------------------------------
 TX_CELLS = 0  # copies delivered on this output
@@ -89,6 +93,10 @@ VC_MCAST = np.uint8(16)  # point-to-multipoint: input-queued architectures use t
 
 LEAF_VALID = np.uint8(1)
 LEAF_KEEP_HEADER = np.uint8(2)  # send the stored header unchanged (signalling to the control port)
+# the copies of this leaf leave at line rate and are accounted (TX, VC.OUT, leaf counters, histogram),
+# but the port's CAPTURE and STOP do not apply to them: software never sees them (background traffic
+# toward a port whose consumer wants every other cell)
+LEAF_ACCOUNT_ONLY = np.uint8(4)
 
 #: "no leaf" in leaf links (24-bit fields of the register map)
 NIL = 0xFFFFFF

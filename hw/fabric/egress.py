@@ -2,7 +2,9 @@
 
 Per delivered copy: statistics (counters, delay histogram, per-port delay sums), the emulated leaf's
 checker, the capture buffer for outputs whose consumer wants every cell (with the header rewritten
-and the HEC regenerated for this copy), and the buffer's reference count (the buffer returns to the
+and the HEC regenerated for this copy) unless the copy's leaf is ACCOUNT_ONLY (counted in
+PORT.TX_UNCAPTURED instead: it leaves at line rate, software never sees it and the kernel does not stop
+for it), and the buffer's reference count (the buffer returns to the
 free list with its last copy). The statistics and the checker (``account``) depend on nothing but the
 copy: a two-thread run appends the copy to a delivery log instead, and the other thread accounts it,
 in the same order (pipeline.py).
@@ -28,6 +30,7 @@ from hw.fabric.counters import (
     BUF_FIRST,
     BUF_PAYLOAD,
     BUF_PTI_SHIFT,
+    LEAF_ACCOUNT_ONLY,
     LEAF_COLUMNS,
     LEAF_DELAY_MAX,
     LEAF_DELAY_MIN,
@@ -40,7 +43,9 @@ from hw.fabric.counters import (
     LEAF_MISORDERED,
     LEAF_OUT,
     PORT_CAPTURE,
+    PORT_COLUMNS,
     PORT_STOP,
+    PORT_TX_UNCAPTURED,
     TX_CELLS,
     TX_COLUMNS,
     TX_DELAY_MAX,
@@ -201,10 +206,14 @@ def deliver_copy(s, t, o, q, prev, n, b, leaf, arrival, word, arch, free, nfree)
         log_delivery(s.dlog, s.sc, o, leaf, t - arrival, word)
     pf = s.port_flags[o]
     if pf != 0:
-        if pf & PORT_CAPTURE:
-            capture(s, t, o, b, word_vc(word), leaf)
-        if pf & PORT_STOP:
-            s.sc[SC_STOP] = STOP_PORT
+        if s.leaf_flags[leaf] & LEAF_ACCOUNT_ONLY:
+            # accounted above, not for software: no capture, no stop (registers.py, LEAF.CTRL)
+            s.port_cf[o * PORT_COLUMNS + PORT_TX_UNCAPTURED] += 1
+        else:
+            if pf & PORT_CAPTURE:
+                capture(s, t, o, b, word_vc(word), leaf)
+            if pf & PORT_STOP:
+                s.sc[SC_STOP] = STOP_PORT
     if arch == _OQ:
         s.occ[o] -= 1
     r = s.buf_ref[b] - 1

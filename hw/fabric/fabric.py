@@ -11,7 +11,9 @@ Who uses what:
   a slot in which a cell reached a STOP port (the control port, or a port that wants every cell), so
   software sees each such cell at its exact slot;
 - throughput runs load a traffic program (``load_traffic``): cells generated inside the kernel, checked
-  by the emulated leaves inside the kernel, never handed to Python one by one. With
+  by the emulated leaves inside the kernel, never handed to Python one by one. Loaded with
+  ``account_only=True`` its leaves carry LEAF.CTRL.ACCOUNT_ONLY, so even on a port that wants every
+  cell its copies are only counted (PORT.TX_UNCAPTURED): background traffic next to devices. With
   ``FabricConfig(threads=2)`` a run uses a second core for the traffic sources and the accounting of
   delivered copies, with exactly the results of one thread (pipeline.py).
 """
@@ -26,6 +28,7 @@ import numpy as np
 from hw.fabric import engine
 from hw.fabric.config import FabricConfig
 from hw.fabric.counters import (
+    LEAF_VALID,
     NIL,
     PORT_CAPTURE,
     PORT_DROP_IN,
@@ -206,6 +209,7 @@ class Fabric:
         self.control = ControlPort(self, cfg.control)
         self.traffic: TrafficProgram | None = None
         self.traffic_vcs = (0, 0)  # VC entries used by the traffic program
+        self.traffic_leaves = (0, 0)  # and its leaf entries
         self._reserved_entries()
 
     # -- binding ------------------------------------------------------------------------------------
@@ -223,6 +227,7 @@ class Fabric:
             "VC.CTRL.PPD": (s.vc_flags, 3), "VC.CTRL.MCAST": (s.vc_flags, 4),
             "VC.PORT.PORT": s.vc_port, "VC.KEY.VPI": s.vc_vpi, "VC.KEY.VCI": s.vc_vci, "VC.HEAD.LEAF": s.vc_head,
             "LEAF.CTRL.VALID": (s.leaf_flags, 0), "LEAF.CTRL.KEEP_HEADER": (s.leaf_flags, 1),
+            "LEAF.CTRL.ACCOUNT_ONLY": (s.leaf_flags, 2),
             "LEAF.PORT.PORT": s.leaf_port, "LEAF.HDR.VPI": s.leaf_vpi, "LEAF.HDR.VCI": s.leaf_vci,
             "LEAF.NEXT.LEAF": s.leaf_next, "HIST.COUNT.COUNT": s.hist,
         }
@@ -285,15 +290,23 @@ class Fabric:
         self.state.sched_rng[0] = stream_seed(seed, SCHEDULER_STREAM)
 
     # -- traffic ------------------------------------------------------------------------------------
-    def load_traffic(self, program: TrafficProgram, seed: int | None = None) -> None:
-        """Program the traffic's VCs (entries from 2N on) and leaves through the register file, and
-        load the generator. Generation starts at the current slot; ``seed`` reseeds every stream."""
+    def load_traffic(self, program: TrafficProgram, seed: int | None = None, *, first_entry: int | None = None,
+                     account_only: bool = False) -> None:
+        """Program the traffic's VCs and leaves through the register file, and load the generator.
+        Generation starts at the current slot; ``seed`` reseeds every stream.
+
+        ``first_entry``: the VC and leaf entries the program takes, from there on (default 2N, the first
+        entry after the reserved ones); they must be free, or the program's already loaded there. Software
+        that shares the tables with the traffic (a switch's control plane) must be given the others.
+        ``account_only``: set LEAF.CTRL.ACCOUNT_ONLY on the traffic's leaves: their copies are counted
+        like any delivered copy but never captured for software nor stop the kernel, even on an output
+        whose consumer wants every cell (background traffic toward a port with a device)."""
         cfg = self.config
         N = cfg.ports
         if program.ports != N:
             raise FabricConfigError("traffic ports", program.ports, f"{N} (this fabric)")
-        v0, l0 = 2 * N, 2 * N
         nv, nl = program.vc_count, program.leaf_count
+        v0 = l0 = self._traffic_first_entry(first_entry, nv, nl)
         if v0 + nv > cfg.vcs:
             raise FabricConfigError("vcs", cfg.vcs, f">= {v0 + nv} for this traffic")
         if l0 + nl > cfg.leaves:
@@ -306,7 +319,7 @@ class Fabric:
         same_next[:-1] = program.leaf_vc[1:] == program.leaf_vc[:-1]
         nxt = np.where(same_next, leaf_idx + 1, NIL)
         r.write_table("LEAF", leaf_idx, PORT=program.leaf_port, VPI=program.leaf_vpi, VCI=program.leaf_vci,
-                      VALID=1, KEEP_HEADER=0, **{"NEXT.LEAF": nxt})
+                      VALID=1, KEEP_HEADER=0, ACCOUNT_ONLY=int(bool(account_only)), **{"NEXT.LEAF": nxt})
         first_leaf = np.full(nv, NIL, np.int64)
         firsts = np.flatnonzero(np.concatenate([[True], ~same_next[:-1]])) if nl else np.zeros(0, np.int64)
         first_leaf[program.leaf_vc[firsts]] = l0 + firsts
@@ -337,6 +350,31 @@ class Fabric:
             self._seed_streams(seed)
         self.traffic = program
         self.traffic_vcs = (v0, v0 + nv)
+        self.traffic_leaves = (l0, l0 + nl)
+
+    def _traffic_first_entry(self, first_entry: int | None, nv: int, nl: int) -> int:
+        """The first VC and leaf entry of a traffic program of ``nv`` VCs and ``nl`` leaves: 2N by
+        default; else an int from 2N on (entries below are the reserved ones, registers.py). Its entries
+        must not be valid, unless the traffic loaded before holds them (a reload): a program never
+        overwrites entries someone else programmed."""
+        N2 = 2 * self.config.ports
+        if first_entry is None:
+            first = N2
+        elif isinstance(first_entry, bool) or not isinstance(first_entry, (int, np.integer)):
+            raise FabricConfigError("traffic first_entry", first_entry, f"an int, {N2} or more")
+        else:
+            first = int(first_entry)
+        if first < N2:
+            raise FabricConfigError("traffic first_entry", first, f"{N2} or more (entries 0..{N2 - 1} are reserved)")
+        s = self.state
+        for table, flags, valid, count, own in (("VC", s.vc_flags, VC_VALID, nv, self.traffic_vcs),
+                                                ("LEAF", s.leaf_flags, LEAF_VALID, nl, self.traffic_leaves)):
+            idx = np.arange(first, min(first + count, flags.shape[0]))
+            busy = idx[((flags[idx] & valid) != 0) & ~((idx >= own[0]) & (idx < own[1]))]
+            if busy.size:
+                raise FabricConfigError("traffic first_entry", first,
+                                        f"free {table} entries from there on ({table}[{int(busy[0])}] is valid)")
+        return first
 
     def stop_traffic(self) -> None:
         if self._runner is not None:

@@ -39,7 +39,7 @@ def connect(
         regs.set("LEAF.PORT", leaf, PORT=out)
         regs.set("LEAF.HDR", leaf, VPI=ovpi, VCI=ovci)
         regs.set("LEAF.NEXT", leaf, LEAF=nxt)
-        regs.set("LEAF.CTRL", leaf, VALID=1, KEEP_HEADER=0)
+        regs.set("LEAF.CTRL", leaf, VALID=1, KEEP_HEADER=0, ACCOUNT_ONLY=0)
         nxt = leaf
     regs.set("VC.HEAD", vc, LEAF=nxt)
     regs.set("VC.PORT", vc, PORT=port)
@@ -65,7 +65,7 @@ def add_leaf(regs: RegisterFile, vc: int, leaf: int, port: int, vpi: int, vci: i
     regs.set("LEAF.PORT", leaf, PORT=port)
     regs.set("LEAF.HDR", leaf, VPI=vpi, VCI=vci)
     regs.set("LEAF.NEXT", leaf, LEAF=regs.get("VC.HEAD", "LEAF", vc))
-    regs.set("LEAF.CTRL", leaf, VALID=1, KEEP_HEADER=0)
+    regs.set("LEAF.CTRL", leaf, VALID=1, KEEP_HEADER=0, ACCOUNT_ONLY=0)
     regs.set("VC.HEAD", vc, LEAF=leaf)
 
 

@@ -23,6 +23,7 @@ from hw.fabric.counters import (
     PORT_GEN_BLOCKED,
     PORT_RX_CELLS,
     PORT_RX_COPIES,
+    PORT_TX_UNCAPTURED,
     TX_CELLS,
     TX_DELAY_MAX,
     TX_DELAY_SUM,
@@ -35,7 +36,7 @@ from hw.regs import Access, Field, Register, RegisterMap, Window, counter
 DEVICE = "fabric"
 
 FABRIC_ID = 0xA7F5  # "ATM fabric switch"
-FABRIC_VERSION = 1
+FABRIC_VERSION = 2  # 2: LEAF.CTRL.ACCOUNT_ONLY and PORT.TX_UNCAPTURED (v1 offsets unchanged)
 
 PORT_BASE = 0x0000_1000
 PORT_STRIDE = 0x100
@@ -57,7 +58,12 @@ PORT_COUNTERS = {
     "GEN_BLOCKED": ("port_cnt", PORT_GEN_BLOCKED, "generated cells not sent: an injected cell held the input line"),
     "DELAY_SUM": ("port_tx", TX_DELAY_SUM, "sum of the queueing delays (slots) of the copies delivered here"),
     "DELAY_MAX": ("port_tx", TX_DELAY_MAX, "largest queueing delay (slots) of a copy delivered here"),
+    "TX_UNCAPTURED": ("port_cnt", PORT_TX_UNCAPTURED,
+                      "copies delivered here (in TX_CELLS) through an ACCOUNT_ONLY leaf while CAPTURE or STOP was "
+                      "set: not handed to software, no stop"),
 }
+#: Counters added after map version 1: placed after the DROP_* counters, so that no v1 offset moves.
+PORT_COUNTERS_V2 = ("TX_UNCAPTURED",)
 VC_COUNTERS = {
     "IN_CELLS": ("vc_cnt", VC_IN_CELLS, "cells received on this VC"),
     "OFFERED": ("vc_cnt", VC_OFFERED, "copies offered (cells x leaves at arrival)"),
@@ -124,7 +130,7 @@ def _port_window(cfg: FabricConfig) -> Window:
         Register("CTRL", 0x00, (
             Field("CAPTURE", 0, 0, RW, 0, "hand every cell delivered on this output to software"),
             Field("STOP", 1, 1, RW, 0, "stop the kernel at the end of a slot that delivered a cell here"),
-        ), "consumer flags (the control port resets to CAPTURE=1, STOP=1)"),
+        ), "consumer flags (the control port resets to CAPTURE=1, STOP=1); a leaf with ACCOUNT_ONLY bypasses them"),
         Register("QLIMIT", 0x04, (Field("LIMIT", 23, 0, RW, full, "cells; reset = BUFFERS"),),
                  "tail-drop threshold of this port's queue (output queue in OQ, input buffer otherwise)"),
         Register("CLP_THRESH", 0x08, (Field("LIMIT", 23, 0, RW, full, "cells; reset = BUFFERS"),),
@@ -136,13 +142,17 @@ def _port_window(cfg: FabricConfig) -> Window:
     ]
     offset = 0x18
     for name, (_, _, doc) in PORT_COUNTERS.items():
-        regs.append(counter(name, offset, doc))
-        offset += 8
+        if name not in PORT_COUNTERS_V2:
+            regs.append(counter(name, offset, doc))
+            offset += 8
     for cause in Drop:
         regs.append(counter(f"DROP_IN_{cause.name}", offset, f"copies of cells from this input: {DROP_DOC[cause]}"))
         offset += 8
     for cause in Drop:
         regs.append(counter(f"DROP_OUT_{cause.name}", offset, f"copies for this output: {DROP_DOC[cause]}"))
+        offset += 8
+    for name in PORT_COUNTERS_V2:
+        regs.append(counter(name, offset, PORT_COUNTERS[name][2]))
         offset += 8
     return Window("PORT", PORT_BASE, cfg.port_count, PORT_STRIDE, tuple(regs),
                   "one entry per port; entry N is the control port", "N + 1")
@@ -185,6 +195,8 @@ def _leaf_window(cfg: FabricConfig) -> Window:
         Register("CTRL", 0x00, (
             Field("VALID", 0, 0, RW, 0, "leaf in use"),
             Field("KEEP_HEADER", 1, 1, RW, 0, "send the incoming header unchanged (no VPI/VCI rewrite)"),
+            Field("ACCOUNT_ONLY", 2, 2, RW, 0, "copies leave at line rate and are counted, but the output's "
+                  "CAPTURE and STOP do not apply (PORT.TX_UNCAPTURED counts them there)"),
         ), "leaf control"),
         Register("PORT", 0x04, (Field("PORT", 8, 0, RW, 0, "output port (N = control port)"),), "output port"),
         Register("HDR", 0x08, (

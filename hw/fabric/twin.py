@@ -22,6 +22,7 @@ from hw.fabric import generator as gen
 from hw.fabric.admission import ACCEPT, admit_twin
 from hw.fabric.config import Arch
 from hw.fabric.counters import (
+    LEAF_ACCOUNT_ONLY,
     LEAF_COLUMNS,
     LEAF_DELAY_MAX,
     LEAF_DELAY_MIN,
@@ -43,6 +44,7 @@ from hw.fabric.counters import (
     PORT_RX_CELLS,
     PORT_RX_COPIES,
     PORT_STOP,
+    PORT_TX_UNCAPTURED,
     TX_CELLS,
     TX_COLUMNS,
     TX_DELAY_MAX,
@@ -363,10 +365,13 @@ class TwinFabric:
         lc[LEAF_DELAY_MAX] = max(lc[LEAF_DELAY_MAX], d)
         self._check_leaf(leaf, v, b)
         flags = int(self.s.port_flags[o])
-        if flags & PORT_CAPTURE:
-            self.captured.append((t, o, b.in_port, v, leaf, self._cell_bytes(b, leaf)))
-        if flags & PORT_STOP:
-            self.stop = STOP_PORT
+        if flags and self.s.leaf_flags[leaf] & LEAF_ACCOUNT_ONLY:
+            self.port_cnt[o, PORT_TX_UNCAPTURED] += 1  # delivered and counted, not for software
+        else:
+            if flags & PORT_CAPTURE:
+                self.captured.append((t, o, b.in_port, v, leaf, self._cell_bytes(b, leaf)))
+            if flags & PORT_STOP:
+                self.stop = STOP_PORT
         if self.arch == Arch.OQ:
             self.occ[o] -= 1
         b.refs -= 1

@@ -18,15 +18,18 @@ What it is (docs/scenario.md, "Background traffic"):
   control plane allocates on VPI 0 only (firmware.switch.config.PortConfig.vpi_range), so background
   never shares a VPI/VCI with a call on any line (I.361: the VPI/VCI is per link).
 * *At the outputs*: a background copy leaves the fabric at line rate like any cell and is counted by
-  the fabric's egress counters (PORT.TX_CELLS, VC.OUT). On a port with a device (a leaf station) the
-  switch node puts every cell of the port's output on the line (SwitchNode: a port with a device has
-  PORT.CTRL.CAPTURE set), so the leaf receives the background cells on their own VCs and counts them
-  per VC; the run keeps them apart from the call's frames (:meth:`Background.leaf_vcs`).
+  the fabric's egress counters (PORT.TX_CELLS, VC.OUT, LEAF.OUT, the delay histogram). Its leaf entries
+  carry LEAF.CTRL.ACCOUNT_ONLY (``Fabric.load_traffic(account_only=True)``): on a port with a device
+  (a leaf station; SwitchNode sets PORT.CTRL.CAPTURE and STOP there) the fabric neither hands them to
+  software nor stops for them, and counts them in PORT.TX_UNCAPTURED. So the background takes the
+  leaves' output slots and queues inside the kernel, at the kernel's speed, and the leaf stations see
+  only the call's cells. :attr:`BackgroundReport.per_leaf` counts, from the fabric's leaf counters,
+  the background copies delivered on each leaf's port.
 * *When*: from the first step of the script to its last; the queues then drain while the run settles.
 
 The fabric's VC and leaf entries from 2N on (N line ports) hold the background's tables
-(``Fabric.load_traffic`` places a program there); the control plane is given the entries above them
-(:func:`reserve_for_background`).
+(``Fabric.load_traffic(first_entry=...)``); the switch node keeps them from the control plane, whose
+entries start above them (:meth:`firmware.switch.node.SwitchNode.reserve_traffic_entries`).
 """
 
 from __future__ import annotations
@@ -35,7 +38,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from firmware.switch.fabric_programming import FabricProgrammer
 from hw.fabric.counters import Drop
 from hw.fabric.fabric import queue_contents
 from hw.fabric.traffic import Traffic, TrafficProgram, build
@@ -67,6 +69,16 @@ def vcs_per_input(ports: int, background: int, vc_entries: int, leaf_entries: in
     room_vcs = (vc_entries - 2 * ports - CONTROL_PLANE_VCS) // background
     room_leaves = (leaf_entries - 2 * ports - ports) // background
     return max(1, min(background - 1, room_vcs, room_leaves))
+
+
+def entries_needed(s: m.Scenario, vc_entries: int, leaf_entries: int) -> int:
+    """The fabric VC entries (and as many leaf entries: one leaf per VC) the background of ``s`` takes
+    in a fabric of the given table sizes, 0 without background: what to keep from the control plane
+    (SwitchNode's ``traffic_entries``, firmware.network.Network's too)."""
+    if s.traffic.model == "none" or s.traffic.load <= 0:
+        return 0
+    ports = background_ports(s)
+    return len(ports) * vcs_per_input(s.topology.ports, len(ports), vc_entries, leaf_entries)
 
 
 def program(model: str, load: float, ports: int, sources: tuple[int, ...], per_input: int,
@@ -133,16 +145,6 @@ def program(model: str, load: float, ports: int, sources: tuple[int, ...], per_i
         leaf_vci=np.array(leaf_vci, np.int64), gen=gen)
 
 
-def reserve_for_background(node, entries: int) -> None:
-    """Give the switch's control plane the fabric entries above the background's: a new
-    :class:`FabricProgrammer` whose first entry is 2N + ``entries``, made before the control plane has
-    programmed anything (its constructor checks that no entry from there on is in use). The entries
-    below are then the background's alone, and the control plane's checks (FabricProgrammer.verify)
-    look only at its own."""
-    regs = node.fabric.regs
-    node.control_plane.fabric = FabricProgrammer(regs, first_entry=2 * node.ports + entries)
-
-
 @dataclass
 class BackgroundReport:
     """What the background traffic did, from the fabric's counters. Cells: ``generated`` = ``offered``
@@ -160,7 +162,7 @@ class BackgroundReport:
     blocked: int
     mean_delay_us: float
     max_delay_us: float
-    per_leaf: dict[int, int] = field(default_factory=dict)  # background cells each leaf station received
+    per_leaf: dict[int, int] = field(default_factory=dict)  # background copies delivered on each leaf's port
 
     @property
     def generated(self) -> int:
@@ -225,8 +227,9 @@ def call_cells(node, first_entry: int) -> CallCells:
 
 class Background:
     """The background traffic of one run on ``node`` (a SwitchNode) for scenario ``s``. Made before the
-    control plane programs anything (it moves the control plane's first entry); :meth:`start` and
-    :meth:`stop` load and stop the generator; :meth:`report` reads the counters."""
+    control plane programs anything, unless the node was built with enough ``traffic_entries``
+    (:func:`entries_needed`): it keeps the fabric entries of the background from the control plane;
+    :meth:`start` and :meth:`stop` load and stop the generator; :meth:`report` reads the counters."""
 
     def __init__(self, node, s: m.Scenario) -> None:
         self.node = node
@@ -236,15 +239,17 @@ class Background:
         self.per_input = vcs_per_input(node.ports, len(self.ports), fabric.config.vcs, fabric.config.leaves)
         hot = min(s.leaf_ports) if s.leaf_ports else self.ports[0]  # hotspot: the lowest leaf's port
         self.program = program(s.traffic.model, s.traffic.load, node.ports, self.ports, self.per_input, hot)
-        self.first = 2 * node.ports
-        self.count = self.program.vc_count
-        reserve_for_background(node, self.count)
+        self.count = self.program.vc_count  # one leaf per VC: as many leaf entries
+        entries = node.traffic_entries
+        if len(entries) < self.count:
+            entries = node.reserve_traffic_entries(self.count)
+        self.first = entries.start
         self.running = False
 
     def start(self) -> None:
-        """Load the generator (Fabric.load_traffic: the VC and leaf entries through the register file),
-        seeded from the scenario's seed; generation starts at the current slot."""
-        self.node.fabric.load_traffic(self.program, seed=self.s.seed)
+        """Load the generator (Fabric.load_traffic: the VC and leaf entries through the register file, the
+        leaves ACCOUNT_ONLY), seeded from the scenario's seed; generation starts at the current slot."""
+        self.node.fabric.load_traffic(self.program, seed=self.s.seed, first_entry=self.first, account_only=True)
         self.running = True
 
     def stop(self) -> None:
@@ -253,11 +258,20 @@ class Background:
             self.running = False
 
     def leaf_vcs(self, port: int) -> set[tuple[int, int]]:
-        """The (VPI, VCI) of the background cells that leave on ``port``."""
+        """The (VPI, VCI) of the background cells handed to the device on ``port``: none, the background's
+        leaves are ACCOUNT_ONLY (a background cell a leaf station did receive is then not the call's
+        and fails the run's frame check, as it should)."""
+        return set()
+
+    def out_vcs(self, port: int) -> set[tuple[int, int]]:
+        """The (VPI, VCI) of the background copies that leave the fabric on ``port``."""
         sel = self.program.leaf_port == port
         return {(int(v), int(c)) for v, c in zip(self.program.leaf_vpi[sel], self.program.leaf_vci[sel])}
 
-    def report(self, per_leaf: dict[int, int] | None = None) -> BackgroundReport:
+    def report(self, received: dict[int, int] | None = None) -> BackgroundReport:
+        """The report, from the fabric's counters. ``received``: background cells the leaf stations
+        counted on their lines (what the run passes; with ACCOUNT_ONLY leaves there are none to count),
+        not used: ``per_leaf`` is read from the fabric's leaf entries of the background."""
         regs = self.node.fabric.regs
         sl = slice(self.first, self.first + self.count)
         offered = int(regs.array("VC.OFFERED.COUNT")[sl].sum())
@@ -272,13 +286,13 @@ class Background:
         n_out = int(out.sum())
         mine = range(self.first, self.first + self.count)
         queued = sum(1 for items in queue_contents(self.node.fabric).values() for vc, _, _ in items if vc in mine)
+        leaf_port = regs.array("LEAF.PORT.PORT")[leaf_sl]
+        per_leaf = {p: int(out[leaf_port == p].sum()) for p in self.s.leaf_ports if p in self.ports}
         return BackgroundReport(
             self.s.traffic.model, self.s.traffic.load, list(self.ports), self.per_input, offered, delivered,
             {k: v for k, v in dropped.items() if v}, queued, blocked,
-            round(delay_sum / n_out * slot_us, 3) if n_out else 0.0, round(delay_max * slot_us, 3),
-            dict(per_leaf or {}))
+            round(delay_sum / n_out * slot_us, 3) if n_out else 0.0, round(delay_max * slot_us, 3), per_leaf)
 
 
 __all__ = ["BACKGROUND_VCI", "BACKGROUND_VPI", "Background", "BackgroundReport", "CallCells", "LeafCells",
-           "call_cells", "background_ports", "program",
-           "reserve_for_background", "vcs_per_input"]
+           "call_cells", "background_ports", "entries_needed", "program", "vcs_per_input"]

@@ -21,6 +21,7 @@ from hw.aal5 import Reassembler, segment
 from hw.clock import Clock
 from hw.fabric.config import FabricConfig
 from hw.fabric.fabric import Fabric
+from hw.fabric.traffic import Traffic, build
 
 
 class Probe:
@@ -196,3 +197,87 @@ def test_typed_errors() -> None:
         n.port(4)
     with pytest.raises(FieldError):
         n.run_until(-1)
+
+
+def _vci(cells: np.ndarray) -> np.ndarray:
+    return ((cells[:, 1].astype(np.int64) & 0xF) << 12) | (cells[:, 2].astype(np.int64) << 4) | (cells[:, 3] >> 4)
+
+
+def _call_with_background(account_only: bool) -> tuple[SwitchNode, Probe, list[bytes]]:
+    """A call 1 -> 2 between two devices (VCI 100 in, 200 out), as
+    test_cells_cross_the_node_at_their_exact_slots, with background (uniform load 0.5 on every port
+    toward every port, VCI 32..35, hw.fabric.traffic) in the entries the node keeps for traffic."""
+    n = node()
+    assert n.traffic_entries == range(8, 8)
+    entries = n.reserve_traffic_entries(16)
+    assert entries == range(8, 24) and n.control_plane.fabric.first_entry == 24
+    a, b = Probe(n.clock), Probe(n.clock)
+    n.attach(1, a)
+    n.attach(2, b)
+    n.fabric.load_traffic(build(Traffic("uniform", 0.5), 4), seed=3, first_entry=entries.start,
+                          account_only=account_only)
+    prog = n.control_plane.fabric
+    vc = prog.install_vc(1, 0, 100)
+    assert vc == 24                                   # the control plane's entries start above the traffic's
+    prog.add_leaf(vc, 2, 0, 200)
+    sdus = [bytes([i]) * (30 + 50 * i) for i in range(4)]
+    for slot, sdu in zip([1000, 1001, 1500, 4000], sdus):
+        n.clock.schedule_at(slot, a.send, segment(sdu, 0, 100))
+    n.run_until(6000)
+    return n, b, sdus
+
+
+def test_background_toward_a_device_is_counted_but_never_reaches_it_nor_stops_the_fabric() -> None:
+    """Background loaded ACCOUNT_ONLY takes port 2's output slots inside the fabric (counted as sent there)
+    while the device on port 2 receives only the call's cells, whole, and the fabric stops only for the
+    slots that carry them. Loaded without the flag, the same background reaches the device and stops the
+    fabric at every slot it leaves on a device's port."""
+    n, b, sdus = _call_with_background(account_only=True)
+    got = np.concatenate([c for _, c, _ in b.got])
+    slots = np.concatenate([s for _, _, s in b.got])
+    assert (_vci(got) == 200).all()                   # no background cell (VCI 32..35) reached the device
+    assert [s.sdu for s in Reassembler().feed(got, slots)] == sdus
+    regs = n.fabric.regs
+    uncaptured = regs.array("PORT.TX_UNCAPTURED.COUNT")
+    tx = regs.array("PORT.TX_CELLS.COUNT")
+    bg_out = regs.array("LEAF.OUT.COUNT")[8:24]
+    bg_port = regs.array("LEAF.PORT.PORT")[8:24]
+    assert uncaptured[2] == bg_out[bg_port == 2].sum() > 1000   # the background did leave on port 2
+    assert tx[2] == uncaptured[2] + len(got)
+    assert uncaptured[1] == bg_out[bg_port == 1].sum() and uncaptured[[0, 3]].sum() == 0  # no device there
+    # one stop per slot in which the call's cells left (at most: a stop may also come from elsewhere,
+    # here nothing else reaches software)
+    assert n.stops == len(np.unique(slots))
+    n.check_conservation()
+
+    m, mb, _ = _call_with_background(account_only=False)
+    assert m.stops > 10 * n.stops                     # before ACCOUNT_ONLY: a stop per background slot
+    mine = np.concatenate([c for _, c, _ in mb.got])
+    assert (_vci(mine) != 200).sum() > 1000
+    # the switching itself is the same: the flag changes what software sees, not the fabric's counts
+    np.testing.assert_array_equal(m.fabric.regs.array("PORT.TX_CELLS.COUNT"), tx)
+
+
+def test_traffic_entries_are_kept_only_before_the_control_plane_programs() -> None:
+    from firmware.switch.errors import FabricProgrammingError
+    from hw.errors import FieldError
+    from hw.fabric.errors import FabricConfigError
+
+    n = node(traffic_entries=10)
+    assert n.traffic_entries == range(8, 18) and n.control_plane.fabric.first_entry == 18
+    assert Network(4, traffic_entries=6).node.traffic_entries == range(8, 14)   # the network passes it on
+    with pytest.raises(FieldError):
+        n.reserve_traffic_entries(-1)
+    with pytest.raises(FabricProgrammingError):
+        n.reserve_traffic_entries(64)                 # past the tables: refused, nothing moved
+    assert n.control_plane.fabric.first_entry == 18
+    # a traffic program may not take entries the control plane owns...
+    n.control_plane.fabric.install_vc(1, 0, 100)
+    with pytest.raises(FabricConfigError, match="first_entry"):
+        n.fabric.load_traffic(build(Traffic("uniform", 0.5), 4), first_entry=14)
+    with pytest.raises(FabricConfigError, match="first_entry"):
+        n.fabric.load_traffic(build(Traffic("uniform", 0.5), 4), first_entry=7)   # nor the reserved ones
+    # ...and once it has programmed, its entries stay where they are
+    with pytest.raises(FabricProgrammingError):
+        n.reserve_traffic_entries(20)
+    assert n.traffic_entries == range(8, 18)

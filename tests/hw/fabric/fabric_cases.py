@@ -1,7 +1,9 @@
 """Random fabric cases shared by the equivalence tests (test_twin.py, test_pipeline.py): a small
 fabric (2..5 ports, any architecture, a shared memory small enough to overflow, random thresholds,
 random generator block), a random traffic program (every kind, multicast, CLP, AAL5 with EPD and PPD),
-random STOP ports, and injected cells of every sort (signalling, traffic VCs, unknown VCs, bad HECs)."""
+random STOP ports, and injected cells of every sort (signalling, traffic VCs, unknown VCs, bad HECs).
+About a third of the cases load the traffic with ACCOUNT_ONLY leaves (Fabric.load_traffic(account_only=
+True)): its copies are then counted but neither captured nor stopping, on ports that capture and stop."""
 
 from __future__ import annotations
 
@@ -52,7 +54,7 @@ def build_case(seed: int, threads: int = 1):
         epd=bool(rng.integers(0, 2)), ppd=bool(rng.integers(0, 2)),
         frame_sizes=((40, 0.5), (200, 0.3), (400, 0.2)) if rng.integers(0, 2) else None, cbr_frame=97,
     )
-    fab.load_traffic(build(traffic, N), seed=int(rng.integers(0, 2**31)))
+    fab.load_traffic(build(traffic, N), seed=int(rng.integers(0, 2**31)), account_only=bool(rng.random() < 0.35))
     stop_port = int(rng.integers(0, N + 1)) if rng.random() < 0.7 else -1
     for p in range(N + 1):
         lim = int(rng.integers(1, buffers + 1))

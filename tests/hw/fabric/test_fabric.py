@@ -192,6 +192,32 @@ def test_a_traffic_program_whose_tables_do_not_hold_is_refused_by_name():
     assert fab.state.port_cnt[:4, PORT_RX_CELLS].sum() > 0
 
 
+def test_a_traffic_program_goes_where_it_is_told_and_never_over_someone_elses_entries():
+    """``first_entry`` places the program's VC and leaf entries (reloading it there is allowed); an entry
+    below 2N (reserved), a non-int, an entry that does not leave room, or one a valid entry of someone
+    else (the control plane's) is refused, naming first_entry, and nothing is written."""
+    fab = small(vcs=64, leaves=64)
+    prog = build(Traffic("uniform", 0.5), 4)   # 16 VCs, 16 leaves
+    program.connect(fab.regs, 30, 1, 0, 100, [(30, 2, 0, 200)])   # someone's call at entry 30
+    before = fab.regs.array("LEAF.PORT.PORT").copy()
+    for bad in (7, -1, True, 8.0, "9", 20):
+        with pytest.raises(FabricConfigError, match="first_entry"):
+            fab.load_traffic(prog, first_entry=bad)
+    with pytest.raises(FabricConfigError, match="vcs"):
+        fab.load_traffic(prog, first_entry=60)          # 60 + 16 > 64 VC entries
+    np.testing.assert_array_equal(fab.regs.array("LEAF.PORT.PORT"), before)
+    fab.load_traffic(prog, first_entry=31)
+    assert fab.traffic_vcs == (31, 47) and fab.traffic_leaves == (31, 47)
+    assert fab.regs.read_table("VC", "CTRL.VALID")[31:47].all() and fab.regs.get("VC.HEAD", "LEAF", 31) == 31
+    fab.load_traffic(prog, first_entry=31, account_only=True)   # a reload over its own entries
+    flag = fab.regs.read_table("LEAF", "CTRL.ACCOUNT_ONLY")
+    assert flag[31:47].all() and flag.sum() == 16
+    fab.load_traffic(prog, first_entry=31)                      # and back: the flag is written, not kept
+    assert not fab.regs.read_table("LEAF", "CTRL.ACCOUNT_ONLY").any()
+    fab.run(200)
+    assert fab.regs.array("VC.IN_CELLS.COUNT")[31:47].sum() > 0 and fab.regs.array("VC.IN_CELLS.COUNT")[8:31].sum() == 0
+
+
 @pytest.mark.parametrize("arch", ARCHS)
 def test_a_consumer_that_wants_every_cell_sees_each_at_its_slot(arch):
     fab = Fabric(FabricConfig(ports=4, arch=arch, buffers=512, vcs=64, leaves=128, capture=32), seed=3)

@@ -3,9 +3,11 @@
 Each case draws a small fabric (2..5 ports, any architecture, a shared memory small enough to
 overflow, random thresholds), a random traffic program (every kind, multicast, CLP, AAL5 with EPD
 and PPD), injected cells (signalling, traffic VCs, unknown VCs, bad HECs, control-port sends with
-and without routing tag) and random STOP ports, then advances both in the same random steps. Every
-output captures every cell, so the comparison covers each delivered cell's slot, port, VC, leaf and
-53 octets, plus every counter, the delay histogram and the final contents of every queue.
+and without routing tag) and random STOP ports, then advances both in the same random steps; between
+steps, leaves are dropped and restored and their ACCOUNT_ONLY flag turned on and off (any leaf, the
+reserved ones to the control port included). Every output captures every cell, so the comparison covers
+each delivered cell's slot, port, VC, leaf and 53 octets (and which copies are not captured), plus
+every counter (PORT.TX_UNCAPTURED among them), the delay histogram and the final contents of every queue.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import pytest
 
 from fabric_cases import build_case, random_cells, same_received
 
-from hw.fabric.counters import NIL, TX_CELLS
+from hw.fabric.counters import NIL, PORT_TX_UNCAPTURED, TX_CELLS
 from hw.fabric.fabric import queue_contents
 from hw.fabric.twin import TwinFabric
 
@@ -41,6 +43,9 @@ def test_kernel_and_twin_agree(seed):
         if rng.random() < 0.5:  # the control plane drops or restores a party (both read the same tables)
             leaf = int(rng.integers(2 * N, 2 * N + fab.traffic.leaf_count))
             fab.regs.set("LEAF.CTRL", leaf, VALID=int(rng.random() < 0.3))
+        if rng.random() < 0.4:  # a leaf's copies become (or stop being) accounted only
+            leaf = int(rng.integers(0, 2 * N + fab.traffic.leaf_count))
+            fab.regs.set("LEAF.CTRL", leaf, ACCOUNT_ONLY=int(rng.random() < 0.6))
         until = fab.now + int(rng.integers(1, 150))
         while fab.now < until:
             got = fab.advance(until)
@@ -56,6 +61,21 @@ def test_kernel_and_twin_agree(seed):
     assert int(s.sc[1]) == twin.free_buffers
     # the run did exercise the fabric: cells were delivered and (small memory) some were dropped
     assert s.port_tx[:, TX_CELLS].sum() > 0
+
+
+def test_the_cases_exercise_account_only():
+    """Across the cases, copies through ACCOUNT_ONLY leaves were delivered (so the comparison above
+    covers the flag) and the others captured: on ports that all capture, every delivered copy is one
+    or the other."""
+    uncaptured = captured = 0
+    for seed in range(12):
+        _, fab = build_case(seed)
+        fab.run(fab.now + 300)
+        u = int(fab.state.port_cnt[:, PORT_TX_UNCAPTURED].sum())
+        c = sum(len(fab.port(p).receive()) for p in range(fab.config.port_count))
+        assert int(fab.state.port_tx[:, TX_CELLS].sum()) == c + u, f"case {seed}"
+        uncaptured, captured = uncaptured + u, captured + c
+    assert uncaptured > 0 and captured > 0
 
 
 def test_twin_catches_a_wrong_kernel():

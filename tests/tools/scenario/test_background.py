@@ -16,8 +16,8 @@ from hw.fabric.config import FabricConfig
 from hw.fabric.fabric import Fabric
 from tools.scenario import loads
 from tools.scenario import model as m
-from tools.scenario.background import BACKGROUND_VPI, program, vcs_per_input
-from tools.scenario.runner import run
+from tools.scenario.background import BACKGROUND_VPI, entries_needed, program, vcs_per_input
+from tools.scenario.runner import ScenarioRun, run
 
 DOC = Path(__file__).parents[3] / "docs" / "scenario.md"
 
@@ -61,6 +61,8 @@ def test_the_table_room_bounds_the_vcs_per_input():
     assert vcs_per_input(4, 3, 256, 512) == 2            # every other background port
     assert vcs_per_input(16, 15, 256, 512) == 13         # (256 - 32 - 16) // 15
     assert vcs_per_input(64, 63, 256, 512) == 1          # at least one
+    assert entries_needed(loads(congested(0.5)), 256, 512) == 3 * 2   # 3 background ports x 2 VCs
+    assert entries_needed(loads(congested(0)), 256, 512) == 0
     with pytest.raises(ValueError):
         program("uniform", 0.5, 4, (1, 2, 3), 3)
 
@@ -69,7 +71,8 @@ def test_congestion_drops_the_calls_cells_and_loses_frames_while_load_0_loses_no
     """What a user notices: near load 1 with a small shared memory the call's cells are dropped
     (memory_full) and the leaves miss frames, the run fails its frame check and says why; at load 0
     the same scenario delivers every frame and passes. Both keep every counter balanced."""
-    busy = run(loads(congested(0.98)))
+    busy_run = ScenarioRun(loads(congested(0.98)))
+    busy = busy_run.execute()
     quiet = run(loads(congested(0)))
 
     assert quiet.ok and quiet.background is None
@@ -89,6 +92,19 @@ def test_congestion_drops_the_calls_cells_and_loses_frames_while_load_0_loses_no
     assert bg.ports == [0, 1, 2] and bg.balanced and bg.queued == 0
     assert bg.offered > 0 and bg.dropped.get("memory_full", 0) > 0
     assert sum(bg.per_leaf.values()) == bg.delivered  # every background output is a leaf's port here
+    # ...and left the fabric there, counted, without reaching the leaf stations (LEAF.CTRL.ACCOUNT_ONLY)
+    node = busy_run.net.node
+    uncaptured = node.fabric.regs.array("PORT.TX_UNCAPTURED.COUNT")
+    assert {p: int(uncaptured[p]) for p in (0, 1, 2)} == bg.per_leaf
+    background_vcs = set().union(*(busy_run.background.out_vcs(p) for p in (0, 1, 2)))
+    for port in (0, 1, 2):
+        assert not background_vcs & set(busy_run.net.leaves[port].sink.cells)
+    # the fabric stopped for the cells software takes (the call's, the signalling), not the background's
+    tx = node.fabric.regs.array("PORT.TX_CELLS.COUNT")
+    for_software = int(tx.sum() - uncaptured.sum())
+    assert node.stops <= for_software < bg.delivered
+    # the control plane's entries start above the background's
+    assert node.control_plane.fabric.first_entry == 2 * 4 + bg.vcs_per_input * len(bg.ports)
     # the call's cells waited behind the background: slower than on the quiet switch
     assert max(c.mean_delay_us for c in cells.per_leaf.values()) > \
         max(c.mean_delay_us for c in quiet.call_cells.per_leaf.values())
