@@ -257,21 +257,14 @@ class Background:
             self.node.fabric.stop_traffic()
             self.running = False
 
-    def leaf_vcs(self, port: int) -> set[tuple[int, int]]:
-        """The (VPI, VCI) of the background cells handed to the device on ``port``: none, the background's
-        leaves are ACCOUNT_ONLY (a background cell a leaf station did receive is then not the call's
-        and fails the run's frame check, as it should)."""
-        return set()
-
     def out_vcs(self, port: int) -> set[tuple[int, int]]:
         """The (VPI, VCI) of the background copies that leave the fabric on ``port``."""
         sel = self.program.leaf_port == port
         return {(int(v), int(c)) for v, c in zip(self.program.leaf_vpi[sel], self.program.leaf_vci[sel])}
 
-    def report(self, received: dict[int, int] | None = None) -> BackgroundReport:
-        """The report, from the fabric's counters. ``received``: background cells the leaf stations
-        counted on their lines (what the run passes; with ACCOUNT_ONLY leaves there are none to count),
-        not used: ``per_leaf`` is read from the fabric's leaf entries of the background."""
+    def report(self) -> BackgroundReport:
+        """The report, from the fabric's counters (``per_leaf``: the background's copies the fabric sent
+        on each leaf's port, from its leaf entries; none of them reached a leaf station)."""
         regs = self.node.fabric.regs
         sl = slice(self.first, self.first + self.count)
         offered = int(regs.array("VC.OFFERED.COUNT")[sl].sum())
