@@ -1,8 +1,9 @@
 """Typed errors of the SSCOP protocol machine (ITU-T Q.2110).
 
 The wire-format errors of the layer (undecodable bytes, encoder fields out of range) live in
-``firmware.sscop.errors``; these are the errors of the *protocol*: an event the connection-control
-table does not allow in the current state, a timer expiry for a timer that is not running, a bad
+``firmware.sscop.errors``; these are the errors of the *protocol*, under the same base
+:class:`~firmware.sscop.errors.SSCOPError` (``except SSCOPError`` catches every error of the layer):
+an event the connection-control table does not allow in the current state, a timer expiry for a timer that is not running, a bad
 parameter set, a bad field in a neutral :class:`~firmware.sscop.events.SSCOPPdu` or user request.
 
 Every error raised by :class:`~firmware.sscop.machine.SSCOPMachine` leaves the machine exactly as it
@@ -16,10 +17,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from hw.errors import AtmemuError, FieldError
+from firmware.sscop.errors import SSCOPError
+from hw.errors import FieldError
 
 
-class SSCOPProtocolError(AtmemuError):
+class SSCOPProtocolError(SSCOPError):
     """An event that the SSCOP state table does not allow in the current state.
 
     ``state`` and ``event`` are the table's :class:`~firmware.sscop.states.State` and
@@ -45,7 +47,7 @@ class SSCOPTimerError(SSCOPProtocolError):
     means the caller did not cancel it (7.6: a stopped timer does not expire)."""
 
 
-class SSCOPValueError(FieldError):
+class SSCOPValueError(SSCOPError, FieldError):
     """A field of a neutral SSCOP PDU, a user request or a parameter set is out of range.
 
     (Named apart from ``firmware.sscop.errors.SSCOPFieldError``, the encoder's error.)"""

@@ -27,9 +27,10 @@ from firmware.sscop.events import (
     UserRequest,
 )
 from firmware.sscop.machine import SSCOPMachine, SSCOPParams, seq_add, seq_lt, seq_range, seq_rel
+from firmware.sscop.errors import SSCOPError
 from firmware.sscop.protocol_errors import SSCOPProtocolError, SSCOPTimerError, SSCOPValueError
 from firmware.sscop.states import Act, Event, State
-from hw.errors import AtmemuError, FieldError
+from hw.errors import FieldError
 
 P = Primitive
 READY = State.DATA_TRANSFER_READY
@@ -622,9 +623,9 @@ def test_illegal_user_request_raises_and_leaves_the_machine_unchanged(setup, ite
         pair.establish()
         pair.request("a", P.AA_DATA_REQUEST, b"pending")
     before = snapshot(pair.a)
-    with pytest.raises(SSCOPProtocolError) as caught:
+    with pytest.raises(SSCOPError) as caught:  # the layer's base catches the protocol's errors too
         pair.a.handle(item)
-    assert isinstance(caught.value, AtmemuError)
+    assert isinstance(caught.value, SSCOPProtocolError)
     assert caught.value.event is Event(item.primitive.value)
     assert "6.2" in str(caught.value)
     assert snapshot(pair.a) == before
@@ -647,7 +648,8 @@ def test_expiry_of_a_timer_that_is_not_running_raises():
 def test_bad_fields_and_parameters_are_typed_errors():
     with pytest.raises(SSCOPValueError) as caught:
         SSCOPPdu(PduType.SD, n_s=1 << 24)
-    assert isinstance(caught.value, FieldError) and caught.value.field == "n_s"
+    assert isinstance(caught.value, FieldError) and isinstance(caught.value, SSCOPError)
+    assert caught.value.field == "n_s"
     with pytest.raises(SSCOPValueError):
         SSCOPPdu(PduType.BGN, n_sq=256)
     with pytest.raises(SSCOPValueError):
