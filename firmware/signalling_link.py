@@ -295,10 +295,15 @@ class SignallingLink:
         except SSCFProtocolError:
             self._c["messages_refused"] += 1
             raise
-        self._c["messages_out"] += 1
+        c = self._c
+        c["messages_out"] += 1
         if self.sscop.state is _RECOVERY:
-            self._c["messages_discarded_recovery"] += 1
-        self._run(outputs)
+            c["messages_discarded_recovery"] += 1
+        if len(outputs) == 1 and outputs[0].__class__ is UserRequest:
+            self._work.append(outputs[0])  # _run's work for SSCF's one AA-DATA.request
+            self._drain()
+        else:
+            self._run(outputs)
 
     def send_unitdata(self, message: Any) -> None:
         """AAL-UNITDATA.request: the message goes in an SSCOP UD PDU, unassured, in any state."""
@@ -332,19 +337,20 @@ class SignallingLink:
         counted in ``frames_invalid`` and kept in ``last_frame_error``."""
         if sdu.__class__ is not bytes:
             sdu = bytes(sdu)
-        self._c["frames_in"] += 1
+        c = self._c
+        c["frames_in"] += 1
         if self.tap is not None:
             self._effects.append((self.tap, (Direction.RX, sdu, self.clock.now if slot is None else slot)))
         try:
             pdu = decode_pdu(sdu, limits=self.limits)
         except SSCOPDecodeError as error:
-            self._c["frames_invalid"] += 1
-            self._c[f"frames_invalid.{error.field}"] += 1
+            c["frames_invalid"] += 1
+            c[f"frames_invalid.{error.field}"] += 1
             self.last_frame_error = error
             self._dispatch()
             return
         if pdu.type is _SD:
-            self._c["sd_in"] += 1
+            c["sd_in"] += 1
         self._work.append(pdu)
         self._drain()
 
@@ -372,12 +378,13 @@ class SignallingLink:
             return
         self._busy = True
         try:
-            work = self._work
+            work, step = self._work, self._step
             while work:
-                self._step(work.popleft())
+                step(work.popleft())
         finally:
             self._busy = False
-        self._dispatch()
+        if self._effects and not self._dispatching:
+            self._dispatch()
 
     def _dispatch(self) -> None:
         if self._dispatching:
@@ -400,9 +407,10 @@ class SignallingLink:
             if kind is SendPdu:
                 pdu = out.pdu
                 octets = encode_pdu(pdu, limits=self.limits)
-                self._c["frames_out"] += 1
+                c = self._c
+                c["frames_out"] += 1
                 if pdu.type is _SD:
-                    self._c["sd_out"] += 1
+                    c["sd_out"] += 1
                 self._effects.append((self._emit, (octets, self.clock.now)))
             elif kind is Indication:
                 self._indication(out)

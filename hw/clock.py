@@ -175,8 +175,9 @@ class Clock:
 
     def _maybe_compact(self) -> None:
         if self._dead > COMPACT_MIN_DEAD and self._dead * 2 > len(self._heap):
-            self._heap = [e for e in self._heap if e[2].callback is not None]
-            heapq.heapify(self._heap)
+            heap = self._heap  # compacted in place: the heap list is one object for the clock's life
+            heap[:] = [e for e in heap if e[2].callback is not None]
+            heapq.heapify(heap)
             self._dead = 0
 
     # -- seconds ---------------------------------------------------------------------------------

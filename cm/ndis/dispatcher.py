@@ -160,9 +160,24 @@ class NdisObserver:
         """``driver`` is about to unload."""
 
 
+#: pool tag text -> its ULONG, for the few tags drivers use (every allocation and free converts one)
+_TAG_VALUES: dict[str, int] = {}
+
+
 def tag_value(tag: int | str | bytes) -> int:
     """A pool tag as the ULONG C stores: 'Prty' written in C as the multi-character constant 'ytrP'
     (reversed, so that a memory dump shows "Prty"). Accepts the 4-character text or the int."""
+    if tag.__class__ is str:
+        value = _TAG_VALUES.get(tag)
+        if value is None:
+            value = _tag_value(tag)
+            if len(_TAG_VALUES) < 256:
+                _TAG_VALUES[tag] = value
+        return value
+    return _tag_value(tag)
+
+
+def _tag_value(tag: int | str | bytes) -> int:
     if isinstance(tag, int) and not isinstance(tag, bool):
         if not 0 <= tag <= 0xFFFFFFFF:
             raise FieldError("Tag", tag, "a 32-bit pool tag")

@@ -188,15 +188,15 @@ class SSCOPPdu:
         width). ``type`` must be a :class:`PduType`, ``list_`` a tuple, ``data`` bytes. Anything from
         outside goes through the checked constructor."""
         pdu = _new(cls)
-        _set(pdu, "type", type)
-        _set(pdu, "n_s", n_s)
-        _set(pdu, "n_r", n_r)
-        _set(pdu, "n_mr", n_mr)
-        _set(pdu, "n_sq", n_sq)
-        _set(pdu, "n_ps", n_ps)
-        _set(pdu, "s", s)
-        _set(pdu, "list_", list_)
-        _set(pdu, "data", data)
+        _set_type(pdu, type)  # each slot's own setter: what object.__setattr__ would reach, without its lookup
+        _set_n_s(pdu, n_s)
+        _set_n_r(pdu, n_r)
+        _set_n_mr(pdu, n_mr)
+        _set_n_sq(pdu, n_sq)
+        _set_n_ps(pdu, n_ps)
+        _set_s(pdu, s)
+        _set_list(pdu, list_)
+        _set_data(pdu, data)
         return pdu
 
     def __repr__(self) -> str:
@@ -252,6 +252,11 @@ class TimerExpiry:
             object.__setattr__(self, "timer", Timer(self.timer))
         except ValueError:
             raise SSCOPValueError("timer", self.timer, "an SSCOP timer (Q.2110 7.6)") from None
+
+
+#: the setters of SSCOPPdu's slots (SSCOPPdu._trusted fills a PDU through them)
+(_set_type, _set_n_s, _set_n_r, _set_n_mr, _set_n_sq, _set_n_ps, _set_s, _set_list, _set_data) = (
+    SSCOPPdu.__dict__[name].__set__ for name in ("type", "n_s", "n_r", "n_mr", "n_sq", "n_ps", "s", "list_", "data"))
 
 
 @dataclass(frozen=True, slots=True)

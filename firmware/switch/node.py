@@ -101,16 +101,19 @@ class CpuSar:
         if result.errors:
             self.counters["aal5_errors"] += len(result.errors)
             self.last_aal5_error = result.errors[-1]
+        if not len(result):
+            return
         clock = self.node.clock
         frame_in = self.endpoint.frame_in
-        for i in range(len(result)):
-            self.counters["frames_in"] += 1
-            slot = int(result.slot[i])
+        counters = self.counters
+        for frame in result:  # the records as Python values (reading result.slot would build an array)
+            counters["frames_in"] += 1
+            slot = frame.slot
             due = slot + 1
             if due < clock.now:  # cannot happen while the loop keeps its rules; counted if it did
-                self.counters["frames_late"] += 1
+                counters["frames_late"] += 1
                 due = clock.now
-            clock.schedule_at(due, frame_in, result.sdu(i), slot)
+            clock.schedule_at(due, frame_in, frame.sdu, slot)
 
 
 class SwitchNode:
@@ -291,7 +294,7 @@ class SwitchNode:
             c["cells_in"] += n
             cells, slots = d.cells, d.slots
             keep = self._phy[i].receive_mask(cells)   # I.432.1 4.3.1: single-bit correction, detection
-            if not keep.all():
+            if not (keep[0] if n == 1 else keep.all()):
                 c["hec_discarded"] += int(n - keep.sum())
                 cells, slots = cells[keep], slots[keep]
             if lane.emit_idle and cells.shape[0]:

@@ -69,6 +69,9 @@ class DescriptorLayout:
         object.__setattr__(self, "_words", words)
         object.__setattr__(self, "_fields", {f.name: (k, f.lsb, f.mask, f.values, f)
                                              for k, w in enumerate(self.words) for f in w.fields})
+        # every field as (name, its bit in the whole descriptor read as one little-endian integer, mask)
+        object.__setattr__(self, "_flat", tuple((name, 8 * offset + lsb, mask)
+                                                for _, offset, _, fs in words for name, lsb, mask in fs))
         object.__setattr__(self, "_mergers", {})  # compiled merge plans (merger)
         object.__setattr__(self, "_getters", {})  # compiled field readers (getter)
 
@@ -106,13 +109,8 @@ class DescriptorLayout:
         """Every field of a descriptor's octets."""
         if len(octets) != self.octets:
             raise FieldError(f"{self.name} descriptor", f"{len(octets)} octets", f"{self.octets} octets")
-        out: dict[str, int] = {}
-        frm = int.from_bytes
-        for _, offset, n, fields in self._words:  # type: ignore[attr-defined]
-            word = frm(octets[offset:offset + n], "little")
-            for name, lsb, mask in fields:
-                out[name] = (word >> lsb) & mask
-        return out
+        word = int.from_bytes(octets, "little")
+        return {name: (word >> bit) & mask for name, bit, mask in self._flat}  # type: ignore[attr-defined]
 
     def merge(self, octets: bytes, **values: int | str) -> bytes:
         """``octets`` of a descriptor with the given fields replaced, every other bit kept: what
@@ -160,26 +158,28 @@ class DescriptorLayout:
                 self._lookup(name)  # raises, naming the known fields
             k, lsb, mask, _, f = entry
             by_word.setdefault(k, []).append((pos, lsb, mask, f))
-        # per word touched, in the layout's order: (offset, octets, bits kept, the fields put in)
-        plan = tuple((offset, n, ~sum(mask << lsb for _, lsb, mask, _ in by_word[k]), tuple(by_word[k]))
-                     for k, offset, n, _ in self._words if k in by_word)  # type: ignore[attr-defined]
+        # the words are little-endian and so is the descriptor: read as one little-endian integer, the
+        # descriptor holds word k's bit b at bit 8 * offset + b. Per field put, in the layout's order: (its
+        # position in the call, bit in the descriptor, mask, field); and the descriptor's bits kept.
+        puts = tuple((pos, 8 * offset + lsb, mask, f) for k, offset, _, _ in self._words  # type: ignore[attr-defined]
+                     if k in by_word for pos, lsb, mask, f in by_word[k])
+        keep = ((1 << 8 * self.octets) - 1) & ~sum(mask << bit for _, bit, mask, _ in puts)
         check = self._field_value
         count = len(names)
+        total = self.octets
 
         def merge(octets: bytes, *values: int | str) -> bytes:
             if len(values) != count:
                 raise FieldError(f"{self.name} descriptor values", len(values), f"{count}, one per field {names}")
-            out = bytearray(octets)
-            frm = int.from_bytes
-            for offset, n, keep, puts in plan:
-                word = frm(out[offset:offset + n], "little") & keep
-                for pos, lsb, mask, f in puts:
-                    v = values[pos]
-                    if v.__class__ is not int or not 0 <= v <= mask:
-                        v = check(f, v)
-                    word |= v << lsb
-                out[offset:offset + n] = word.to_bytes(n, "little")
-            return bytes(out)
+            if len(octets) != total:
+                raise FieldError(f"{self.name} descriptor", f"{len(octets)} octets", f"{total} octets")
+            word = int.from_bytes(octets, "little") & keep
+            for pos, bit, mask, f in puts:
+                v = values[pos]
+                if v.__class__ is not int or not 0 <= v <= mask:
+                    v = check(f, v)
+                word |= v << bit
+            return word.to_bytes(total, "little")
         return merge
 
     def getter(self, *names: str) -> Callable[[bytes], tuple[int, ...]]:
@@ -192,15 +192,15 @@ class DescriptorLayout:
         where = []
         for name in names:
             w, f = self._lookup(name)
-            where.append((w.offset, w.octets, f.lsb, f.mask))
+            where.append((8 * w.offset + f.lsb, f.mask))  # the field's bit in the whole descriptor (see merger)
         spots = tuple(where)
         octets_needed = self.octets
 
         def get(octets: bytes) -> tuple[int, ...]:
             if len(octets) != octets_needed:
                 raise FieldError(f"{self.name} descriptor", f"{len(octets)} octets", f"{octets_needed} octets")
-            frm = int.from_bytes
-            return tuple((frm(octets[o:o + n], "little") >> lsb) & mask for o, n, lsb, mask in spots)
+            word = int.from_bytes(octets, "little")
+            return tuple((word >> bit) & mask for bit, mask in spots)
         cache[names] = get
         return get
 

@@ -423,8 +423,10 @@ class RxEngine:
 
     def clear(self) -> None:
         self.hec = HecReceiver(engine=self.engine)
+        self._hec_seen = (0, 0)  # the HEC receiver's (discarded, corrected) as last counted into the counters
         # the reassembler's connection table never forgets a VPI/VCI; leave room for re-use of entries
-        self.sar = Reassembler(max_vcs=max(1024, 4 * self.cfg.vcs), pool_cells=self.cfg.rx_pool_cells,
+        self._sar_vcs = max(1024, 4 * self.cfg.vcs)
+        self.sar = Reassembler(max_vcs=self._sar_vcs, pool_cells=self.cfg.rx_pool_cells,
                                timeout_slots=None, engine=self.engine)
         self._table_full = 0  # the reassembler's cells_vc_table_full and cells_pending after its last batch
         self._pending = 0
@@ -496,13 +498,14 @@ class RxEngine:
         if n == 0:
             return
         self.cnt.gv[COUNTER_INDEX["RX_PHY_CELLS"]] += n
-        before = self.hec.counters
         work = np.ascontiguousarray(cells).copy()
         keep = self.hec.receive_mask(work)
-        after = self.hec.counters
-        if after.discarded != before.discarded or after.corrected != before.corrected:
-            self.cnt.add("RX_HEC_DISCARDS", after.discarded - before.discarded)
-            self.cnt.add("RX_HEC_CORRECTED", after.corrected - before.corrected)
+        after = self.hec.counters  # read once a batch: the receiver is this engine's alone
+        seen = (after.discarded, after.corrected)
+        if seen != self._hec_seen:
+            self.cnt.add("RX_HEC_DISCARDS", seen[0] - self._hec_seen[0])
+            self.cnt.add("RX_HEC_CORRECTED", seen[1] - self._hec_seen[1])
+            self._hec_seen = seen
         if not keep.all():
             work, slots = work[keep], slots[keep]
         if work.shape[0] <= self.small_batch:
@@ -635,10 +638,14 @@ class RxEngine:
     def _reassemble(self, cells: np.ndarray, slots: np.ndarray, now: int, order: int) -> list[RxItem]:
         out = self.sar.feed(cells, slots if slots.dtype == np.int64 else slots.astype(np.int64),
                             now=max(now - 1, self.sar.now))
-        counters = self.sar.counters  # read once per batch: the reassembler builds the dict on each read
-        full = counters["cells_vc_table_full"] - self._table_full
-        self._table_full = counters["cells_vc_table_full"]
-        self._pending = counters["cells_pending"]
+        sar = self.sar
+        self._pending = sar.cells_pending
+        # cells refused for want of room in the connection table: only once it is full (it never forgets a
+        # VPI/VCI, so its size only grows); the whole counter dict is built only then
+        full = 0
+        if sar.n_vcs >= self._sar_vcs:
+            table_full = sar.counters["cells_vc_table_full"]
+            full, self._table_full = table_full - self._table_full, table_full
         if full:  # a VPI/VCI the reassembler's connection table has no room for (see docs/adapter.md)
             self.cnt.add("RX_SAR_NO_BUFFER", full)
             self.cnt.add("RX_ERROR_CELLS", full)
